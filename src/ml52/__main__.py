@@ -1,0 +1,3 @@
+from ml52.cli import entry
+
+entry()
