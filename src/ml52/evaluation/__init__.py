@@ -1,0 +1,1 @@
+"""Model evaluation: metrics that say how good a model is, and splits that keep the test honest."""

@@ -1,0 +1,1 @@
+"""Feature engineering: turning raw measurements into inputs a model can use."""

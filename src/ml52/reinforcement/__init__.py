@@ -1,0 +1,1 @@
+"""Reinforcement learning: learning to act from rewards."""

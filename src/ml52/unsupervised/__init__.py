@@ -1,0 +1,1 @@
+"""Unsupervised learning: finding structure (groups, directions) in data without answers."""
