@@ -15,6 +15,7 @@ from ml52.lesson import Lesson
 
 SLUGS = [
     # "house-prices",
+    "robot-walk",
 ]
 
 
