@@ -1,8 +1,11 @@
 """Splitting data so that a model is judged on examples it never saw.
 
 A hold-out split keeps a test part aside; k-fold cross-validation (ISLP section 5.1.3) rotates which fold
-is held out, so every example is used for both fitting and judging. Same definitions as
-`sklearn.model_selection`.
+is held out, so every example is used for both fitting and judging. Stratified k-fold (Kohavi 1995, "A study
+of cross-validation and bootstrap for accuracy estimation") gives each fold the class mix of the whole,
+which matters when one class is rare. Same definitions as `sklearn.model_selection`: unshuffled, the folds
+are identical to scikit-learn's; shuffled, they are drawn with NumPy's `default_rng` (ml52's seeding), so
+they have scikit-learn's sizes and class counts but not its exact membership.
 """
 
 from __future__ import annotations
@@ -59,6 +62,51 @@ class KFold:
             train = np.concatenate([order[:start], order[start + size:]])
             yield train, test
             start += size
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+
+class StratifiedKFold:
+    """k folds that each keep the class proportions of y (to within one example per class)."""
+
+    def __init__(self, n_splits: int = 5, shuffle: bool = False, random_state: int | None = None):
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def test_folds(self, y) -> np.ndarray:
+        """(n,) the fold each example is held out in."""
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be one label per example, got shape {y.shape}")
+        # classes numbered in order of first appearance (as scikit-learn does)
+        _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
+        y_coded = np.argsort(np.argsort(first))[inverse]
+        counts = np.bincount(y_coded)
+        if self.n_splits < 2 or np.all(self.n_splits > counts):
+            raise ValueError(f"n_splits={self.n_splits} must be >= 2 and at most the size of the largest "
+                             f"class ({counts.max()})")
+        # deal the sorted labels round-robin to the folds: allocation[f, k] = class-k examples in fold f
+        ordered = np.sort(y_coded)
+        allocation = np.array([np.bincount(ordered[f::self.n_splits], minlength=len(counts))
+                               for f in range(self.n_splits)])
+        rng = np.random.default_rng(self.random_state)
+        folds = np.empty(len(y), dtype=int)
+        for k in range(len(counts)):
+            # class k's examples, in data order, go to folds in blocks: 0,0,..,1,1,..
+            fold_of_class = np.repeat(np.arange(self.n_splits), allocation[:, k])
+            if self.shuffle:
+                rng.shuffle(fold_of_class)
+            folds[y_coded == k] = fold_of_class
+        return folds
+
+    def split(self, X, y, groups=None):
+        if len(X) != len(y):
+            raise ValueError("X and y must have the same number of rows")
+        folds = self.test_folds(y)
+        for f in range(self.n_splits):
+            yield np.flatnonzero(folds != f), np.flatnonzero(folds == f)
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         return self.n_splits
