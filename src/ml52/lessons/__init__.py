@@ -16,6 +16,7 @@ from ml52.lesson import Lesson
 SLUGS = [
     # "house-prices",
     "robot-walk",
+    "chess-endgame",
 ]
 
 
