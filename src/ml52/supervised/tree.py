@@ -240,13 +240,19 @@ def prune(tree: Tree, ccp_alpha: float, path=None) -> Tree:
 
 # --- the estimator ------------------------------------------------------------------------------------------
 
-def class_sample_weight(class_weight, y_encoded: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Each example's class weight: None (all 1), "balanced" (n / (K·n_k)) or a {label: weight} dict."""
+def class_sample_weight(class_weight, y_encoded: np.ndarray, classes: np.ndarray,
+                        sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """Each example's class weight: None (all 1), "balanced" (n / (K·n_k)) or a {label: weight} dict.
+
+    With `sample_weight`, "balanced" counts each class by its total sample weight (scikit-learn's
+    LogisticRegression does; its trees count examples).
+    """
     if class_weight is None:
         return np.ones(len(y_encoded))
     if isinstance(class_weight, str) and class_weight == "balanced":
-        counts = np.bincount(y_encoded, minlength=len(classes))
-        return (len(y_encoded) / (len(classes) * counts))[y_encoded]
+        w = np.ones(len(y_encoded)) if sample_weight is None else sample_weight
+        counts = np.bincount(y_encoded, weights=w, minlength=len(classes))
+        return (w.sum() / (len(classes) * counts))[y_encoded]
     if isinstance(class_weight, dict):
         per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes])
         return per_class[y_encoded]
