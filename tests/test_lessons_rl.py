@@ -16,3 +16,17 @@ def test_robot_walk_meets_its_bars(tmp_path, seed):
     assert result["passed"]
     for f in result["figures"]:
         assert (tmp_path / "robot-walk").exists() and f.endswith((".png", ".gif"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [52, 7])
+def test_chess_endgame_meets_its_bars(tmp_path, seed):
+    from ml52.lessons.chess_endgame import LESSON
+
+    result = run_lesson(LESSON, seed=seed, out=tmp_path)
+    m = result["metrics"]
+    assert m["mate_rate"] >= 0.95 and m["moves_ratio"] <= 2.0 and m["cartpole_return"] >= 475
+    assert m["mate_rate"] > m["random_mate_rate"] + 0.9       # a random mover almost never mates
+    assert m["krk_mate_rate"] >= 0.8                         # reported, no bar: a sanity floor
+    assert result["passed"]
+    assert all(f.endswith(".png") for f in result["figures"])
