@@ -14,7 +14,7 @@ from ml52.errors import UserError
 from ml52.lesson import Lesson
 
 SLUGS = [
-    # "house-prices",
+    "house-prices",
     "robot-walk",
     "chess-endgame",
 ]
