@@ -13,7 +13,8 @@ class Options:
     krk_iterations: int = field(default=40, metadata={"help": "REINFORCE updates for King+Rook vs King"})
     games: int = field(default=128, metadata={"help": "games per REINFORCE update"})
     held_out: int = field(default=500, metadata={"help": "held-out start positions per ending (judged by Gaviota)"})
-    cartpole_iterations: int = field(default=30, metadata={"help": "at most this many REINFORCE updates on CartPole-v1"})
+    cartpole_iterations: int = field(default=30,
+                                     metadata={"help": "at most this many REINFORCE updates on CartPole-v1"})
 
 
 def run(ctx: Context) -> Outcome:

@@ -9,7 +9,8 @@ from ml52.lesson import Bar, Context, Lesson, Outcome, Reference
 
 @dataclass
 class Options:
-    crawler_episodes: int = field(default=120, metadata={"help": "Q-learning episodes (100 steps each) for the crawler"})
+    crawler_episodes: int = field(default=120,
+                                  metadata={"help": "Q-learning episodes (100 steps each) for the crawler"})
     cliff_episodes: int = field(default=100, metadata={"help": "Q-learning episodes on CliffWalking-v1"})
 
 
