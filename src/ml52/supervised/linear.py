@@ -34,6 +34,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.learning_rate = learning_rate
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True      # y may be (n,) or (n, targets)
+        return tags
+
     def fit(self, X, y):
         X, y = validate_data(self, X, y, y_numeric=True, multi_output=True, dtype=np.float64)
         if self.alpha < 0:
@@ -43,6 +48,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         x_mean = X.mean(axis=0) if self.fit_intercept else np.zeros(X.shape[1])
         y_mean = Y.mean(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
         Xc, Yc = X - x_mean, Y - y_mean
+        self.n_iter_ = 1                               # direct solvers: one step; "gd" counts its own
         if self.solver == "svd":
             W = self._svd(Xc, Yc)
         elif self.solver == "qr":
