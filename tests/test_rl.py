@@ -123,3 +123,32 @@ def test_q_learning_is_deterministic_given_the_seed():
     a = q_learning(CrawlerEnv(max_steps=50), cfg, seed=1).Q
     b = q_learning(CrawlerEnv(max_steps=50), cfg, seed=1).Q
     np.testing.assert_array_equal(a, b)
+
+
+# ---- CartPole with the REINFORCE of the chess lesson ------------------------------------------------
+
+def test_cartpole_features_put_the_state_in_the_actions_block():
+    from ml52.reinforcement.cartpole import features
+
+    obs = np.array([[1.0, 2.0, 3.0, 4.0]])
+    phi = features(obs)
+    assert phi.shape == (1, 2, 10)
+    np.testing.assert_array_equal(phi[0, 0], [1, 2, 3, 4, 1, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(phi[0, 1], [0, 0, 0, 0, 0, 1, 2, 3, 4, 1])
+
+
+def test_cartpole_episodes_count_only_each_envs_first_episode():
+    from ml52.reinforcement.cartpole import evaluate
+
+    # always pushing left drops the pole within a few dozen steps; every env's return is its own episode
+    theta = np.zeros(10)
+    theta[4] = 10.0                         # a big bias for "left"
+    returns = evaluate(theta, seed=0, episodes=5)
+    assert returns.shape == (5,) and (returns >= 8).all() and (returns < 60).all()
+
+
+def test_plain_torch_reinforce_smoke():
+    from ml52.reinforcement.cartpole import plain_torch_reinforce
+
+    episodes, steps = plain_torch_reinforce(seed=0, max_episodes=3)
+    assert episodes == 3 and steps >= 3 * 8

@@ -95,3 +95,50 @@ def evaluate(theta: np.ndarray, seed: int, episodes: int = 20) -> np.ndarray:
     _, returns = run_episodes(envs, theta, seed=seed, rng=None, greedy=True)
     envs.close()
     return returns
+
+
+# ---- the plain way, for comparison: one environment, one PyTorch step at a time -------------------
+
+def plain_torch_reinforce(seed: int, max_episodes: int = 1000, solved: float = 475.0, window: int = 20):
+    """The textbook per-step PyTorch REINFORCE (PyTorch's examples/reinforcement_learning/reinforce.py:
+    a 4-128-2 network with dropout, Adam, one update per episode) on one CartPole-v1 until the last
+    `window` episodes average `solved`: (episodes, env steps) it needed.
+
+    Not used by the lesson (it takes tens of seconds); the benchmark beside the vectorised version.
+    """
+    import gymnasium as gym
+    import torch
+
+    torch.manual_seed(seed)
+    env = gym.make("CartPole-v1")
+    net = torch.nn.Sequential(torch.nn.Linear(4, 128), torch.nn.Dropout(0.6), torch.nn.ReLU(),
+                              torch.nn.Linear(128, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    returns, steps = [], 0
+    obs, _ = env.reset(seed=seed)
+    for episode in range(1, max_episodes + 1):
+        log_probs, rewards, done = [], [], False
+        while not done:
+            dist = torch.distributions.Categorical(logits=net(torch.as_tensor(obs)))
+            a = dist.sample()
+            obs, r, terminated, truncated, _ = env.step(int(a))
+            log_probs.append(dist.log_prob(a))
+            rewards.append(float(r))
+            done = terminated or truncated
+        steps += len(rewards)
+        G, running = [], 0.0
+        for r in reversed(rewards):           # G_t = r_t + gamma G_{t+1}
+            running = r + 0.99 * running
+            G.insert(0, running)
+        G = torch.tensor(G)
+        G = (G - G.mean()) / (G.std() + 1e-8)   # the baseline: the episode's mean return
+        loss = -(torch.stack(log_probs) * G).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        returns.append(sum(rewards))
+        obs, _ = env.reset()
+        if len(returns) >= window and np.mean(returns[-window:]) >= solved:
+            break
+    env.close()
+    return episode, steps

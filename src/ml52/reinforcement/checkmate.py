@@ -1,12 +1,14 @@
 """Learning to checkmate with REINFORCE: many games at once against the tablebase defender.
 
 The attacker (white) picks among its legal moves with the softmax policy of `reinforce.py`, over the
-hand-made features of the position each move leads to (`endgame.position_features`). The defender plays
-the tablebase-optimal reply (`endgame.best_replies`). The attacker's only reward is 1 for a checkmate,
-discounted by gamma per move so that quicker mates are worth more; the tablebase judges, it never rewards.
+hand-made features of the position each move leads to (`endgame.position_features`) plus one feature of
+the game so far: "this move repeats a position" (without it a deterministic policy can shuffle forever).
+The defender plays the tablebase-optimal reply (`endgame.best_replies`). The attacker's only reward is 1
+for a checkmate, discounted by gamma per move so that quicker mates are worth more.
 
 A curriculum (Bengio et al., "Curriculum learning", ICML 2009) starts the games close to mate and moves the
-starting positions outward as training goes on, so the rare reward is found early.
+starting positions outward as training goes on, so the rare reward is found early. The tablebase defends,
+orders the curriculum's starts and judges the result; it never rewards and is never a feature.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def play(eg: Endgame, theta: np.ndarray, starts: np.ndarray, rng: np.random.Gene
 
 
 def gradient(eg: Endgame, games: Games, gamma: float) -> np.ndarray:
-    """The REINFORCE-with-baseline gradient of a batch of games  (F,).
+    """The REINFORCE-with-baseline gradient of a batch of games  (F + 1,).
 
     Reward 1 at the mating move, so a game mated after k moves has returns G_t = gamma^(k - 1 - t).
     """
@@ -109,7 +111,7 @@ def train(eg: Endgame, pool: np.ndarray, config: CheckmateConfig, rng: np.random
           progress=lambda fraction: None) -> tuple[np.ndarray, list[dict]]:
     """REINFORCE over games from `pool` (white-to-move training starts), nearest to mate first.
 
-    Returns the learned weights theta (F,) and a history of the training batches.
+    Returns the learned weights theta (F + 1,) and a history of the training batches.
     """
     theta = np.zeros(eg.features.shape[1] + 1)
     adam = Adam(lr=config.lr)
