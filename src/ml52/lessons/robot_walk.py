@@ -15,6 +15,8 @@ class Options:
 
 
 def run(ctx: Context) -> Outcome:
+    import time
+
     import gymnasium as gym
     import numpy as np
 
@@ -28,12 +30,15 @@ def run(ctx: Context) -> Outcome:
         raise UserError("--crawler-episodes and --cliff-episodes must be at least 1")
 
     # ---- the crawler: value iteration on the known model is the referee ---------------------------
+    clock = time.perf_counter()
     env = CrawlerEnv(max_steps=100)
     nxt, reward = env.model()                                   # (S, A) each
     start = (env.n_arm // 2) * env.n_hand + env.n_hand - 1      # arm level, hand straight
     gamma = 0.95
     Q_star, sweeps = value_iteration(TabularModel.deterministic(nxt, reward), gamma)
     best_speed = gait_speed(nxt, reward, greedy(Q_star), start)
+    seconds = {"crawler value iteration": time.perf_counter() - clock}
+    clock = time.perf_counter()
     ctx.progress(0.1, "value iteration solved the crawler")
 
     # ---- Q-learning from trial and error only ---------------------------------------------------
@@ -42,6 +47,8 @@ def run(ctx: Context) -> Outcome:
     crawl = q_learning(env, config, seed=ctx.seed,
                        evaluate=lambda Q: gait_speed(nxt, reward, greedy(Q), start) / best_speed)
     speed = gait_speed(nxt, reward, greedy(crawl.Q), start)
+    seconds["crawler Q-learning"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     ctx.progress(0.5, "Q-learning taught the crawler")
 
     # ---- CliffWalking-v1: the learned greedy return against the exact optimum --------------------
@@ -54,15 +61,19 @@ def run(ctx: Context) -> Outcome:
                                 epsilon_start=0.1, epsilon_end=0.0, epsilon_decay=1.0, eval_every=10**9)
     walk = q_learning(cliff, cliff_cfg, seed=ctx.seed + 1)
     cliff_return, cliff_path, _ = greedy_rollout(cliff, walk.Q, max_steps=100)
+    seconds["CliffWalking (value iteration + Q-learning)"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     ctx.progress(0.7, "Q-learning walked the cliff")
 
     figures = _figures(ctx, env, nxt, reward, crawl, Q_star, start, walk, optimum)
+    seconds["figures and GIF"] = time.perf_counter() - clock
     metrics = {"speed_ratio": speed / best_speed, "cliff_return": float(cliff_return)}
     notes = [
         f"crawler: learned gait {speed:.4f} body-lengths/step vs value iteration's {best_speed:.4f} "
         f"({sweeps} sweeps, gamma {gamma}); Q-learning took {crawl.steps} steps ({opt.crawler_episodes} episodes)",
         f"CliffWalking-v1: greedy return {cliff_return:g} in {len(cliff_path) - 1} moves after {walk.steps} "
         f"steps of Q-learning; value iteration's optimum {optimum:g}",
+        "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()),
     ]
     reference = Reference("value iteration (exact optimum)", {"speed_ratio": 1.0, "cliff_return": optimum})
     return Outcome(metrics=metrics, reference=reference, figures=figures, notes=notes)
