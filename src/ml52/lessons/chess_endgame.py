@@ -62,19 +62,22 @@ def run(ctx: Context) -> Outcome:
 
             t0 = time.perf_counter()
             config = CheckmateConfig(iterations=iterations, batch=opt.games)
-            theta, history = train(eg, pool, config, rng,
-                                   progress=lambda f, s=share: ctx.progress(s + 0.05 + 0.25 * f, f"{name}: training"))
+
+            def report(fraction, s=share, n=name):
+                ctx.progress(s + 0.05 + 0.25 * fraction, f"{n}: training")
+
+            theta, history = train(eg, pool, config, rng, progress=report)
             seconds[f"{name} training"] = time.perf_counter() - t0
             greedy = play(eg, theta, held, None, greedy=True, max_moves=config.max_moves, record=True)
             sampled = play(eg, theta, held, rng, max_moves=config.max_moves)
-            random = play(eg, np.zeros_like(theta), held, rng, max_moves=config.max_moves)
+            random_mover = play(eg, np.zeros_like(theta), held, rng, max_moves=config.max_moves)   # theta = 0
             mated = greedy.mated
             results[name] = {
                 "eg": eg, "theta": theta, "history": history, "held": held, "games": greedy, "optimum": optimum,
                 "mate_rate": float(mated.mean()),
                 "moves_ratio": float(greedy.moves[mated].sum() / optimum[mated].sum()) if mated.any() else np.nan,
                 "sampled_mate_rate": float(sampled.mated.mean()),
-                "random_mate_rate": float(random.mated.mean()),
+                "random_mate_rate": float(random_mover.mated.mean()),
                 "games_trained": iterations * opt.games,
             }
 
