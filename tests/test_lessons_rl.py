@@ -30,3 +30,13 @@ def test_chess_endgame_meets_its_bars(tmp_path, seed):
     assert m["krk_mate_rate"] >= 0.8                         # reported, no bar: a sanity floor
     assert result["passed"]
     assert all(f.endswith(".png") for f in result["figures"])
+
+
+def test_bad_options_are_user_errors(tmp_path):
+    from ml52.errors import UserError
+    from ml52.lessons import chess_endgame, robot_walk
+
+    with pytest.raises(UserError, match="at least 1"):
+        run_lesson(robot_walk.LESSON, out=tmp_path, options=robot_walk.Options(crawler_episodes=0))
+    with pytest.raises(UserError, match="at least 1"):
+        run_lesson(chess_endgame.LESSON, out=tmp_path, options=chess_endgame.Options(games=0))
