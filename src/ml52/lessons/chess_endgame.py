@@ -73,7 +73,7 @@ def run(ctx: Context) -> Outcome:
             random_mover = play(eg, np.zeros_like(theta), held, rng, max_moves=config.max_moves)   # theta = 0
             mated = greedy.mated
             results[name] = {
-                "eg": eg, "theta": theta, "history": history, "held": held, "games": greedy, "optimum": optimum,
+                "feature_names": eg.feature_names, "theta": theta, "history": history, "held": held, "games": greedy, "optimum": optimum,
                 "mate_rate": float(mated.mean()),
                 "moves_ratio": float(greedy.moves[mated].sum() / optimum[mated].sum()) if mated.any() else np.nan,
                 "sampled_mate_rate": float(sampled.mated.mean()),
@@ -99,7 +99,7 @@ def run(ctx: Context) -> Outcome:
     }
     ctx.progress(0.85, "drawing")
     figures = _figures(ctx, results, cp_curve)
-    names = kqk["eg"].feature_names + ("repeats a position",)
+    names = kqk["feature_names"] + ("repeats a position",)
     top = sorted(zip(names, kqk["theta"]), key=lambda nw: -abs(nw[1]))[:5]
     notes = [
         f"{n}: greedy policy mates {r['mate_rate']:.1%} of {len(r['held'])} held-out starts within 50 moves, "
