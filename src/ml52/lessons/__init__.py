@@ -15,6 +15,8 @@ from ml52.lesson import Lesson
 
 SLUGS = [
     "house-prices",
+    "taste-groups",
+    "image-compression",
     "robot-walk",
     "chess-endgame",
 ]

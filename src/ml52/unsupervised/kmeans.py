@@ -66,10 +66,10 @@ def lloyd(X: np.ndarray, centres: np.ndarray, max_iter: int, tol: float):
             break                                             # strict convergence: nothing moved
         labels = new_labels
         # update: μ_j = mean of the points labelled j
-        counts = np.bincount(labels, minlength=k)             # (k,)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, labels, X)                            # (k, d)
-        new_centres = sums / np.maximum(counts, 1)[:, None]
+        member = np.zeros((k, len(X)))                        # (k, n): 1 where point i is in group j
+        member[labels, np.arange(len(X))] = 1.0
+        counts = member.sum(axis=1)                           # (k,)
+        new_centres = (member @ X) / np.maximum(counts, 1)[:, None]   # (k, d) group means
         empty = np.flatnonzero(counts == 0)
         if empty.size:
             # an empty group takes over the points worst served by their centre (as scikit-learn does)
@@ -167,3 +167,29 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return -float(squared_distances(X, self.cluster_centers_).min(axis=1).sum())
+
+
+def silhouette_score(X, labels) -> float:
+    """Mean silhouette (Rousseeuw 1987): how much closer each point is to its own group than to the next.
+
+    For point i with mean distance a_i to the other members of its group and mean distance b_i to the
+    members of the nearest other group, s_i = (b_i - a_i) / max(a_i, b_i), in [-1, 1]; a point alone in
+    its group scores 0. Near 0 on average: no real groups; a random assignment scores slightly below 0.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    groups, y = np.unique(labels, return_inverse=True)
+    if not 2 <= len(groups) <= len(X) - 1:
+        raise ValueError(f"silhouette needs 2 to n_samples - 1 groups, got {len(groups)}")
+    D = np.sqrt(squared_distances(X, X))                      # (n, n) pairwise distances
+    onehot = np.eye(len(groups))[y]                           # (n, groups)
+    sizes = onehot.sum(axis=0)                                # (groups,)
+    totals = D @ onehot                                       # (n, groups): Σ distances to each group
+    own = sizes[y] - 1                                        # other members of i's own group
+    a = totals[np.arange(len(X)), y] / np.maximum(own, 1)
+    mean_to = totals / sizes                                  # mean distance to every group
+    mean_to[np.arange(len(X)), y] = np.inf
+    b = mean_to.min(axis=1)
+    # s_i = (b_i - a_i) / max(a_i, b_i), 0 for a point alone in its group
+    s = np.where(own > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    return float(s.mean())

@@ -1,0 +1,63 @@
+"""The taste-groups, image-compression and leaf-species lessons meet their bars on real data.
+
+Each runs the real lesson through `run_lesson` (as `ml52 learn` does) with a fixed seed; the bars are the
+lesson's own. Figures go to pytest's tmp_path.
+"""
+
+import dataclasses
+import importlib
+
+import pytest
+
+from ml52.errors import UserError
+from ml52.lesson import run_lesson
+
+
+def lesson(name):
+    return importlib.import_module(f"ml52.lessons.{name}").LESSON
+
+
+def check(result, keys):
+    assert set(result["metrics"]) == set(keys)
+    failed = [b for b in result["bars"] if not b["passed"]]
+    assert not failed, (failed, result["metrics"])
+    assert result["passed"]
+    for path in result["figures"]:
+        with open(path, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [52, 7])
+def test_taste_groups_bar(tmp_path, seed):
+    r = run_lesson(lesson("taste_groups"), seed=seed, out=tmp_path)
+    check(r, {"inertia_ratio", "silhouette"})
+    # the groups are real: clearly better than a random assignment of the same people
+    assert r["metrics"]["silhouette"] > r["reference"]["metrics"]["random_silhouette"] + 0.05
+    assert any("favourites" in n for n in r["notes"])
+
+
+@pytest.mark.slow
+def test_image_compression_bar(tmp_path):
+    # the lesson is deterministic (an SVD, rounding and fixed codecs): one seed is enough
+    r = run_lesson(lesson("image_compression"), seed=52, out=tmp_path)
+    check(r, {"psnr", "compression_ratio", "jpeg_psnr"})
+    m, ref = r["metrics"], r["reference"]["metrics"]
+    # the same codec on scikit-learn's PCA: the same directions (to 1e-8), so the same file and picture
+    assert m["compression_ratio"] == pytest.approx(ref["compression_ratio"], rel=1e-3)
+    assert m["psnr"] == pytest.approx(ref["psnr"], abs=0.01)
+    assert m["jpeg_psnr"] > m["psnr"]        # JPEG wins at equal size, and the lesson says so
+
+
+def test_image_compression_bad_options(tmp_path):
+    L = lesson("image_compression")
+    for bad in ({"components": 0}, {"components": 500}, {"step": 0.0}, {"photo": "no_such_photo"}):
+        with pytest.raises(UserError):
+            run_lesson(L, out=tmp_path, options=dataclasses.replace(L.options(), **bad))
+
+
+def test_taste_groups_bad_options(tmp_path):
+    L = lesson("taste_groups")
+    for bad in ({"groups": 1}, {"dims": 400}, {"n_init": 0}):
+        with pytest.raises(UserError):
+            run_lesson(L, out=tmp_path, options=dataclasses.replace(L.options(), **bad))
