@@ -15,6 +15,8 @@ from ml52.lesson import Lesson
 
 SLUGS = [
     "house-prices",
+    "customer-purchase",
+    "model-evaluation",
     "taste-groups",
     "image-compression",
     "robot-walk",

@@ -70,6 +70,10 @@ class Tree:
             active = active[self.children_left[node[active]] != LEAF]
         return node
 
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n, K) class fractions of each row's leaf (no input checks: the estimator does those)."""
+        return self.value[self.apply(X)]
+
 
 # --- impurity -----------------------------------------------------------------------------------------
 
@@ -350,8 +354,9 @@ class DecisionTreeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """(n, K): the weighted class fractions in the leaf each row lands in."""
-        leaves = self.apply(X)
-        return self.tree_.value[leaves]
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self.tree_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
         proba = self.predict_proba(X)
