@@ -38,7 +38,8 @@ FASHION_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-GAVIOTA_DIRS = [Path("/usr/share/gaviotatb/gtb1"), Path("/usr/share/gaviotatb/gtb2")]
+# python-chess's pure-Python prober reads the .cp4-compressed tables (gtb4); gtb1/gtb2 need the C prober.
+GAVIOTA_DIRS = [Path("/usr/share/gaviotatb/gtb4"), Path("/usr/share/gaviotatb/gtb1"), Path("/usr/share/gaviotatb/gtb2")]
 DICTD_DIR = Path("/usr/share/dictd")
 
 
