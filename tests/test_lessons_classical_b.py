@@ -61,3 +61,23 @@ def test_taste_groups_bad_options(tmp_path):
     for bad in ({"groups": 1}, {"dims": 400}, {"n_init": 0}):
         with pytest.raises(UserError):
             run_lesson(L, out=tmp_path, options=dataclasses.replace(L.options(), **bad))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [52, 7])
+def test_leaf_species_bar(tmp_path, seed):
+    r = run_lesson(lesson("leaf_species"), seed=seed, out=tmp_path)
+    check(r, {"raw_accuracy", "engineered_accuracy", "accuracy_gain"})
+    m, ref = r["metrics"], r["reference"]["metrics"]
+    # own scaler + products + logistic regression against scikit-learn's on the same folds: the same
+    # optimum up to L-BFGS's stopping point, so at most a few of 1907 leaves may flip: 0.005
+    assert m["engineered_accuracy"] == pytest.approx(ref["engineered_accuracy"], abs=0.005)
+    assert m["raw_accuracy"] == pytest.approx(ref["raw_accuracy"], abs=0.005)
+    assert any("largest relative difference" in n for n in r["notes"])
+
+
+def test_leaf_species_bad_options(tmp_path):
+    L = lesson("leaf_species")
+    for bad in ({"folds": 1}, {"C": 0.0}, {"max_iter": 0}):
+        with pytest.raises(UserError):
+            run_lesson(L, out=tmp_path, options=dataclasses.replace(L.options(), **bad))

@@ -19,6 +19,7 @@ SLUGS = [
     "model-evaluation",
     "taste-groups",
     "image-compression",
+    "leaf-species",
     "robot-walk",
     "chess-endgame",
 ]
