@@ -91,6 +91,8 @@ def build_parser() -> Parser:
     race = sub.add_parser("race", help="every lesson back to back, against 52 seconds")
     _add_common(race)
     race.add_argument("--only", default="", help="comma-separated slugs to run (default: all)")
+    race.add_argument("--jobs", type=int, default=None,
+                      help="lessons run side by side, one core each (default: 2 on a machine with 2+ cores)")
     return parser
 
 
@@ -132,7 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             from ml52.race import race
             slugs = [s.strip() for s in args.only.split(",") if s.strip()] or list(lessons.SLUGS)
             chosen = [lessons.load(s) for s in slugs]
-            summary = race(chosen, seed=args.seed, out=out, device=device, as_json=args.json, t0=START)
+            from ml52.race import default_jobs
+            jobs = default_jobs() if args.jobs is None else args.jobs
+            if jobs < 1:
+                raise UserError(f"--jobs must be 1 or more, got {jobs}")
+            summary = race(chosen, seed=args.seed, out=out, device=device, as_json=args.json, t0=START,
+                           jobs=jobs)
             return 0 if summary["passed"] else EXIT_BAR_MISSED
     except UserError as exc:
         print(f"ml52: error: {exc}", file=sys.stderr)

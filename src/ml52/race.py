@@ -119,14 +119,14 @@ def learn(lesson: Lesson, *, seed: int, out: Path, device: str, options=None, as
 def _scoreboard(lessons: list[Lesson], state: dict, t0: float) -> Table:
     table = Table(title="ml52 race: every idea, every bar, 52 seconds")
     table.add_column("lesson")
-    table.add_column("progress", width=24)
+    table.add_column("progress", width=16, no_wrap=True)
     table.add_column("result vs bar", overflow="fold")
     table.add_column("seconds", justify="right")
     for le in lessons:
         s = state[le.slug]
-        frac = s.get("fraction", 0.0)
-        filled = int(round(frac * 20))
-        bar = Text("█" * filled + "░" * (20 - filled) + f" {frac * 100:3.0f}%")
+        frac = 1.0 if "result" in s else s.get("fraction", 0.0)
+        filled = int(round(frac * 10))
+        bar = Text("█" * filled + "░" * (10 - filled) + f" {frac * 100:3.0f}%")
         if "result" in s:
             r = s["result"]
             res = Text(r.get("error") or bars_text(r), style="green" if r["passed"] else "red")
@@ -143,40 +143,115 @@ def _scoreboard(lessons: list[Lesson], state: dict, t0: float) -> Table:
     return table
 
 
+def _limit_threads(threads: int) -> None:
+    """Pin NumPy's BLAS and PyTorch to `threads` threads, so two lessons side by side don't fight."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _worker(tasks, events, seed, out, device, threads) -> None:
+    """A race worker process: takes lesson slugs from `tasks`, sends progress and results to `events`."""
+    from ml52 import lessons as catalogue
+
+    _limit_threads(threads)
+    while (slug := tasks.get()) is not None:
+        last = [0.0]
+
+        def report(fraction, message="", slug=slug):
+            now = time.perf_counter()
+            if now - last[0] > 0.1 or fraction >= 1.0:     # at most ten updates a second per lesson
+                last[0] = now
+                events.put(("progress", slug, fraction, message))
+
+        events.put(("start", slug, 0.0, ""))
+        result = _run_guarded(catalogue.load(slug), seed=seed, out=out, device=device, report=report)
+        events.put(("done", slug, result, ""))
+
+
+def default_jobs() -> int:
+    """Two lessons at a time on a machine with two or more cores: each gets its own core."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 def race(lessons: list[Lesson], *, seed: int, out: Path, device: str, as_json: bool = False,
-         t0: float | None = None) -> dict:
-    """Every lesson back to back with a live scoreboard; then the HTML report."""
+         t0: float | None = None, jobs: int = 1) -> dict:
+    """Every lesson with a live scoreboard; then the HTML report.
+
+    With jobs > 1, lessons run in that many worker processes (longest budget first, so the two cores
+    finish together), each pinned to its share of the cores. Each lesson's numbers depend only on its
+    seed, not on which worker ran it or when.
+    """
     from ml52.report import write_report
 
     t0 = t0 if t0 is not None else time.perf_counter()
     console = Console(stderr=as_json)
     state: dict[str, dict] = {le.slug: {} for le in lessons}
-    results = []
+    results: dict[str, dict] = {}
     with Live(_scoreboard(lessons, state, t0), console=console, refresh_per_second=4,
               transient=False) as live:
-        def report_for(slug):
-            def report(fraction, message=""):
-                state[slug].update(fraction=fraction, note=message)
-                live.update(_scoreboard(lessons, state, t0))
-            return report
+        if jobs <= 1 or len(lessons) <= 1:
+            for le in lessons:
+                state[le.slug]["start"] = time.perf_counter()
 
-        for le in lessons:
-            state[le.slug]["start"] = time.perf_counter()
-            result = _run_guarded(le, seed=seed, out=out, device=device, report=report_for(le.slug))
-            state[le.slug].update(result=result, fraction=1.0 if result["passed"] else state[le.slug].get("fraction", 0))
-            results.append(result)
-            live.update(_scoreboard(lessons, state, t0))
-        report = write_report(lessons, results, out, total_seconds=time.perf_counter() - t0)
+                def report(fraction, message="", slug=le.slug):
+                    state[slug].update(fraction=fraction, note=message)
+                    live.update(_scoreboard(lessons, state, t0))
+
+                results[le.slug] = _run_guarded(le, seed=seed, out=out, device=device, report=report)
+                state[le.slug].update(result=results[le.slug])
+                live.update(_scoreboard(lessons, state, t0))
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")            # a clean interpreter: safe with PyTorch's threads
+            tasks, events = ctx.Queue(), ctx.Queue()
+            for le in sorted(lessons, key=lambda le: -le.budget):
+                tasks.put(le.slug)
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            workers = [ctx.Process(target=_worker, args=(tasks, events, seed, str(out), device, threads), daemon=True)
+                       for _ in range(jobs)]
+            for w in workers:
+                tasks.put(None)
+                w.start()
+            while len(results) < len(lessons):
+                try:
+                    kind, slug, value, message = events.get(timeout=0.25)
+                except Exception:                    # queue.Empty: just redraw the clock
+                    if not any(w.is_alive() for w in workers):
+                        raise RuntimeError("race workers stopped before every lesson finished") from None
+                    live.update(_scoreboard(lessons, state, t0))
+                    continue
+                if kind == "start":
+                    state[slug]["start"] = time.perf_counter()
+                elif kind == "progress":
+                    state[slug].update(fraction=value, note=message)
+                else:
+                    results[slug] = value
+                    state[slug].update(result=value)
+                live.update(_scoreboard(lessons, state, t0))
+            for w in workers:
+                w.join(timeout=10)
+        ordered = [results[le.slug] for le in lessons]
+        report = write_report(lessons, ordered, out, total_seconds=time.perf_counter() - t0)
         total = time.perf_counter() - t0
         live.update(_scoreboard(lessons, state, t0))
-    summary = {"lessons": results, "total_seconds": round(total, 3),
-               "passed": all(r["passed"] for r in results), "report": str(report)}
+    summary = {"lessons": ordered, "total_seconds": round(total, 3), "jobs": jobs,
+               "passed": all(r["passed"] for r in ordered), "report": str(report)}
     if as_json:
         print(json.dumps(summary, indent=2))
     else:
-        n_ok = sum(r["passed"] for r in results)
-        verdict = "[green]every bar met[/green]" if summary["passed"] else f"[red]{len(results) - n_ok} lesson(s) missed a bar[/red]"
-        console.print(f"{verdict}: {n_ok}/{len(results)} in {total:.1f} s (target {TARGET_SECONDS:g} s)")
+        console.print()
+        n_ok = sum(r["passed"] for r in ordered)
+        verdict = ("[green]every bar met[/green]" if summary["passed"]
+                   else f"[red]{len(ordered) - n_ok} lesson(s) missed a bar[/red]")
+        console.print(f"{verdict}: {n_ok}/{len(ordered)} in {total:.1f} s (target {TARGET_SECONDS:g} s)")
         console.print(f"Report: {report}")
     return summary
-
