@@ -17,6 +17,7 @@ START = time.perf_counter()  # the race clock counts from the command's start, i
 import argparse
 import dataclasses
 import difflib
+import os
 import re
 import sys
 import typing
@@ -99,6 +100,8 @@ def build_parser() -> Parser:
 def resolve_device(name: str) -> str:
     if name == "cpu":
         return "cpu"
+    if name == "auto" and not any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")):
+        return "cpu"                     # no NVIDIA driver: no need to import PyTorch to find that out
     import torch
 
     if name == "cuda" and not torch.cuda.is_available():
