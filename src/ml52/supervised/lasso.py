@@ -12,9 +12,10 @@ time to its exact minimiser with the others fixed: a soft-thresholded least-squa
 
     w_j = S(ρ_j, nα) / ‖x_j‖²,   ρ_j = x_jᵀ (y - Xw + x_j w_j),   S(z, t) = sign(z) max(|z| - t, 0).
 
-Everything is computed from the Gram matrix G = XᵀX and c = Xᵀy (both p x p / p, cheap when n >> p), and
-many α at once, one coordinate for all of them per NumPy operation (`lasso_path`). It stops on the
-duality gap, as scikit-learn does. The intercept is never penalised: X and y are centred first.
+Everything is computed from the Gram matrix G = XᵀX and c = Xᵀy (p x p and p: cheap when n >> p), and a
+path of penalties is solved with warm starts (`lasso_path`). It stops on the
+duality gap, as scikit-learn does, or earlier, once the signs it has found give the exact solution of the
+optimality (KKT) conditions. The intercept is never penalised: X and y are centred first.
 """
 
 from __future__ import annotations
@@ -24,39 +25,61 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
-def coordinate_descent(G: np.ndarray, c: np.ndarray, yy: float, n: int, alphas: np.ndarray,
+def coordinate_descent(G: np.ndarray, c: np.ndarray, yy: float, n: int, alpha: float, w0=None,
                        tol: float = 1e-4, max_iter: int = 10_000) -> tuple[np.ndarray, int]:
-    """Lasso coefficients W (A, p) for each α in `alphas` (A,), from G = XᵀX (p, p), c = Xᵀy (p,), yy = yᵀy.
+    """Lasso coefficients w (p,) from G = XᵀX (p, p), c = Xᵀy (p,), yy = yᵀy, starting from w0.
 
-    Stops when every problem's duality gap is below tol * yᵀy (scikit-learn's rule); returns (W, sweeps).
+    Done when the duality gap is below tol * yᵀy (scikit-learn's rule), or as soon as the signs found so
+    far give the exact solution (`_exact_on_support`). Returns (w, sweeps).
     """
-    A, p = len(alphas), len(c)
-    W = np.zeros((A, p))
-    lam = n * np.asarray(alphas, dtype=float)                 # (A,): the penalty on the (1/2)‖r‖² scale
+    w = np.zeros(len(c)) if w0 is None else np.array(w0, dtype=float)
+    lam = n * alpha                                           # the penalty on the (1/2)‖r‖² scale
     diag = np.diag(G)
     for sweep in range(1, max_iter + 1):
-        for j in range(p):
-            if diag[j] == 0:                                  # a constant column: its coefficient stays 0
-                continue
+        for j in np.flatnonzero(diag):                        # a constant column keeps coefficient 0
             # ρ_j = c_j - G_j·w + G_jj w_j   (= x_jᵀ times the residual without feature j)
-            rho = c[j] - W @ G[j] + diag[j] * W[:, j]          # (A,)
+            rho = c[j] - G[j] @ w + diag[j] * w[j]
             # w_j = S(ρ_j, nα) / G_jj
-            W[:, j] = np.sign(rho) * np.maximum(np.abs(rho) - lam, 0) / diag[j]
-        if np.all(duality_gap(G, c, yy, lam, W) <= tol * yy):
+            w[j] = np.sign(rho) * max(abs(rho) - lam, 0.0) / diag[j]
+        if duality_gap(G, c, yy, lam, w) <= tol * yy:
             break
-    return W, sweep
+        exact = _exact_on_support(G, c, lam, w)
+        if exact is not None:
+            return exact, sweep
+    return w, sweep
 
 
-def duality_gap(G, c, yy, lam, W) -> np.ndarray:
-    """The primal-dual gap of each problem (A,); zero exactly at the optimum (Friedman et al. 2010, §2.4)."""
-    XtR = c - W @ G                                           # (A, p): Xᵀ(y - Xw)
-    RR = yy - 2 * W @ c + np.einsum("ap,pq,aq->a", W, G, W)   # (A,): ‖y - Xw‖²
+def _exact_on_support(G, c, lam, w):
+    """The exact lasso solution if w has the right zero pattern and signs, else None.
+
+    The optimum satisfies G_SS w_S = c_S - λ sign(w_S) on its support S and |c_j - G_j·w| <= λ off it
+    (the KKT conditions). Solving that small linear system and checking both conditions turns an
+    approximate answer into the exact one once coordinate descent has found the support.
+    """
+    S = w != 0
+    if not S.any():
+        return None
+    sign = np.sign(w[S])
+    try:
+        w_S = np.linalg.solve(G[np.ix_(S, S)], c[S] - lam * sign)
+    except np.linalg.LinAlgError:
+        return None
+    exact = np.zeros_like(w)
+    exact[S] = w_S
+    if np.any(np.sign(w_S) != sign) or np.any(np.abs(c[~S] - G[~S] @ exact) > lam * (1 + 1e-12)):
+        return None
+    return exact
+
+
+def duality_gap(G, c, yy, lam, w) -> float:
+    """The primal-dual gap, zero exactly at the optimum (Friedman et al. 2010, §2.4; sklearn's cd_fast)."""
+    XtR = c - G @ w                                           # Xᵀ(y - Xw)
+    RR = yy - 2 * w @ c + w @ G @ w                           # ‖y - Xw‖²
     # scale the residual into the dual feasible set: |Xᵀ(R s)| <= nα
-    dual_norm = np.abs(XtR).max(axis=1)
-    s = np.where(dual_norm > lam, lam / np.maximum(dual_norm, 1e-300), 1.0)
-    # gap = primal - dual = ½‖R‖² + nα‖w‖₁ - (s Rᵀy - ½ s² ‖R‖²)
-    Ry = yy - W @ c                                           # Rᵀy
-    return 0.5 * RR * (1 + s**2) + lam * np.abs(W).sum(axis=1) - s * Ry
+    dual_norm = np.abs(XtR).max()
+    s = lam / dual_norm if dual_norm > lam else 1.0
+    # gap = primal - dual = ½‖R‖² + nα‖w‖₁ - (s Rᵀy - ½ s² ‖R‖²),  Rᵀy = yᵀy - wᵀc
+    return float(0.5 * RR * (1 + s**2) + lam * np.abs(w).sum() - s * (yy - w @ c))
 
 
 def _centre(X, y):
@@ -65,10 +88,19 @@ def _centre(X, y):
 
 
 def lasso_path(X, y, alphas, tol: float = 1e-4, max_iter: int = 10_000):
-    """Coefficients (A, p) and intercepts (A,) of the lasso for every α in `alphas`."""
+    """Coefficients (A, p) and intercepts (A,) of the lasso for every α in `alphas`.
+
+    Solved from the largest α down, each solve starting from the last one's answer (a warm start:
+    neighbouring penalties have nearly the same solution, so a few sweeps suffice).
+    """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     Xc, yc, x_mean, y_mean = _centre(X, y)
-    W, _ = coordinate_descent(Xc.T @ Xc, Xc.T @ yc, float(yc @ yc), len(y), np.asarray(alphas, float), tol, max_iter)
+    G, c, yy = Xc.T @ Xc, Xc.T @ yc, float(yc @ yc)
+    alphas = np.asarray(alphas, dtype=float)
+    W, w = np.zeros((len(alphas), X.shape[1])), None
+    for k in np.argsort(-alphas):
+        w, _ = coordinate_descent(G, c, yy, len(y), alphas[k], w, tol, max_iter)
+        W[k] = w
     return W, y_mean - W @ x_mean
 
 
@@ -95,9 +127,8 @@ class Lasso(RegressorMixin, BaseEstimator):
         if self.alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {self.alpha}")
         Xc, yc, x_mean, y_mean = _centre(X, y)
-        W, self.n_iter_ = coordinate_descent(Xc.T @ Xc, Xc.T @ yc, float(yc @ yc), len(y),
-                                             np.array([self.alpha], float), self.tol, self.max_iter)
-        self.coef_ = W[0]
+        self.coef_, self.n_iter_ = coordinate_descent(Xc.T @ Xc, Xc.T @ yc, float(yc @ yc), len(y),
+                                                      float(self.alpha), None, self.tol, self.max_iter)
         # b = ȳ - x̄ᵀw
         self.intercept_ = float(y_mean - x_mean @ self.coef_)
         return self
