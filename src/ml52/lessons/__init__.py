@@ -20,6 +20,9 @@ SLUGS = [
     "taste-groups",
     "image-compression",
     "leaf-species",
+    "backprop",
+    "object-recognition",
+    "regularization",
     "robot-walk",
     "chess-endgame",
 ]
