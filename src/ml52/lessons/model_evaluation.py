@@ -56,18 +56,25 @@ def scores_of(y_true, y_pred, m) -> dict:
                 "f1": float(m.f1_score(y_true, y_pred))}
 
 
-def run(ctx: Context) -> Outcome:
+def best_time(fit, repeats: int = 3):
+    """(CPU seconds of the fastest of a few runs of `fit()`, its result): on one thread, CPU time is what
+    the wall clock shows on an idle machine, and other work on a busy one does not inflate it."""
     import time
 
-    import numpy as np
-    import sklearn.metrics as skm
-    import sklearn.model_selection as skms
-    from sklearn.linear_model import LogisticRegression as SkLogistic
+    best = None
+    for _ in range(repeats):
+        start = time.process_time()
+        result = fit()
+        seconds = time.process_time() - start
+        if best is None or seconds < best[0]:
+            best = (seconds, result)
+    return best
+
+
+def run(ctx: Context) -> Outcome:
+    from threadpoolctl import threadpool_limits
 
     from ml52.errors import UserError
-    from ml52.evaluation import metrics as m
-    from ml52.evaluation.splits import StratifiedKFold, train_test_split
-    from ml52.supervised.logistic import LogisticRegression
 
     opt = ctx.options or Options()
     if not opt.C > 0:
@@ -76,6 +83,22 @@ def run(ctx: Context) -> Outcome:
         raise UserError(f"--folds must be between 2 and 20, got {opt.folds}")
     if not 0.1 <= opt.test_size <= 0.5:
         raise UserError(f"--test-size must be between 0.1 and 0.5, got {opt.test_size}")
+
+    with threadpool_limits(limits=1):
+        # one BLAS thread: the matrices are small, so a second thread only spins when other work shares the
+        # cores (measured: 40x slower fits under load); and own and scikit-learn's fits are timed alike
+        return _run(ctx, opt)
+
+
+def _run(ctx: Context, opt: Options) -> Outcome:
+    import numpy as np
+    import sklearn.metrics as skm
+    import sklearn.model_selection as skms
+    from sklearn.linear_model import LogisticRegression as SkLogistic
+
+    from ml52.evaluation import metrics as m
+    from ml52.evaluation.splits import StratifiedKFold, train_test_split
+    from ml52.supervised.logistic import LogisticRegression
 
     X, y, _ = load_caravan()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=opt.test_size, seed=ctx.seed, stratify=y)
@@ -88,9 +111,7 @@ def run(ctx: Context) -> Outcome:
     # ---- a real model, at the usual threshold 0.5 ------------------------------------------------
     make_model = lambda: LogisticRegression(C=opt.C)            # noqa: E731
     X_fit, X_held = standardise(X_train, X_test)
-    start = time.perf_counter()
-    model = make_model().fit(X_fit, y_train)
-    own_seconds = time.perf_counter() - start
+    own_seconds, model = best_time(lambda: make_model().fit(X_fit, y_train))
     p_test = model.predict_proba(X_held)[:, 1]                   # (n_test,) P(buys)
     at_half = scores_of(y_test, (p_test >= 0.5).astype(int), m)
     ctx.progress(0.2, "logistic regression fitted; tuning the threshold on validation folds")
@@ -108,9 +129,7 @@ def run(ctx: Context) -> Outcome:
     same = scores_of(y_test, y_pred, skm)
     same["auc"] = skm.roc_auc_score(y_test, p_test)
     metrics["metrics_max_difference"] = max(abs(metrics[k] - same[k]) for k in same)
-    start = time.perf_counter()
-    ref_model = SkLogistic(C=opt.C).fit(X_fit, y_train)
-    ref_seconds = time.perf_counter() - start
+    ref_seconds, ref_model = best_time(lambda: SkLogistic(C=opt.C).fit(X_fit, y_train))
     metrics["time_ratio"] = own_seconds / ref_seconds
     ref_oof = out_of_fold_scores(X_train, y_train, lambda: SkLogistic(C=opt.C), opt.folds, ctx.seed,
                                  skms.StratifiedKFold)
@@ -138,8 +157,8 @@ def run(ctx: Context) -> Outcome:
         f"(against {100 * y_test.mean():.0f} at random), and {metrics['recall']:.0%} of all buyers are reached",
         f"ml52's metrics vs sklearn.metrics on the same predictions: largest difference "
         f"{metrics['metrics_max_difference']:.1e}; scikit-learn's pipeline end to end: F1 {pipeline['pipeline_f1']:.3f}",
-        f"logistic regression fit: ml52 {own_seconds * 1e3:.0f} ms vs scikit-learn {ref_seconds * 1e3:.0f} ms "
-        f"(ratio {metrics['time_ratio']:.2f})",
+        f"logistic regression fit: ml52 {own_seconds * 1e3:.0f} ms vs scikit-learn {ref_seconds * 1e3:.0f} ms of CPU "
+        f"(ratio {metrics['time_ratio']:.2f}: the same L-BFGS on the same loss)",
     ]
     return Outcome(metrics=metrics, reference=reference, figures=figures, notes=notes)
 
@@ -150,16 +169,20 @@ def _figures(ctx, y_test, nobody, y_pred, p_test, threshold, metrics, m):
     from ml52.io import pyplot, save_figure
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.6))
     for ax, pred, title in ((axes[0], nobody, "'nobody buys'"), (axes[1], y_pred, f"tuned, threshold {threshold:.2f}")):
-        C = m.confusion_matrix(y_test, pred, labels=[0, 1])
-        ax.imshow(np.log1p(C), cmap="Blues")
+        C = m.confusion_matrix(y_test, pred, labels=[0, 1])       # rows: truth, columns: predicted
+        shade = np.log1p(C)
+        ax.imshow(shade, cmap="Blues", vmin=0, vmax=np.log1p(len(y_test)))
         for i in range(2):
             for j in range(2):
-                ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=12)
+                dark = shade[i, j] > 0.6 * np.log1p(len(y_test))
+                ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=12, color="white" if dark else "black")
         ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["no", "buys"], yticklabels=["no", "buys"],
-               xlabel="predicted", ylabel="truth",
+               xlabel="predicted",
                title=f"{title}\naccuracy {m.accuracy_score(y_test, pred):.3f}, F1 {m.f1_score(y_test, pred):.2f}")
+    axes[0].set_ylabel("truth")
+    fig.subplots_adjust(wspace=0.3)
     paths = [save_figure(fig, ctx.figure("confusion.png"))]
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))

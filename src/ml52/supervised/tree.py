@@ -100,7 +100,7 @@ def best_split(X: np.ndarray, W: np.ndarray, criterion: str, min_samples_leaf: i
     n, d = X.shape
     order = np.argsort(X, axis=0, kind="stable")          # (n, d)
     Xs = np.take_along_axis(X, order, axis=0)             # (n, d) each column sorted
-    left = np.cumsum(W[order], axis=0)[:-1]               # (n-1, d, K) class weights left of cut p+1
+    left = np.cumsum(W[order], axis=0)[:-1]               # (n-1, d, K) [p-1]: class weights of the first p
     right = W.sum(axis=0) - left                          # (n-1, d, K)
     wl, wr = left.sum(axis=-1), right.sum(axis=-1)        # (n-1, d)
     # a cut between sorted positions p-1 and p is allowed where the values differ and both sides keep
@@ -321,7 +321,7 @@ class DecisionTreeClassifier(ClassifierMixin, BaseEstimator):
         W[np.arange(len(y)), y_encoded] = w
         if w.sum() <= 0:
             raise ValueError("the sample weights add up to zero: give some examples a positive weight")
-        keep = w > 0                                      # examples of weight 0 take no part
+        keep = w > 0                                      # weight 0 = not there (sklearn keeps them in counts)
         max_depth = np.iinfo(np.int32).max if self.max_depth is None else self.max_depth
         return grow(X[keep], W[keep], self.criterion, max_depth, self.min_samples_split,
                     self.min_samples_leaf, self.min_weight_fraction_leaf * w.sum())
