@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 from ml52.lesson import Bar, Context, Lesson, Outcome, Reference
 
+# Wu et al. 2007's digital morphological features that five measurements give (the paper's smooth factor
+# and vein features need the leaf's image)
+WU_FEATURES = ("aspect_ratio", "rectangularity", "circularity", "narrow_factor", "perimeter_ratio_diameter",
+               "perimeter_ratio_length", "perimeter_ratio_lw")
+
 
 @dataclass
 class Options:
@@ -83,29 +88,31 @@ def run(ctx: Context) -> Outcome:
     accuracy = {}
     with threadpool_limits(limits=1):      # one thread: a fair time ratio, no spinning on shared cores
         for i, (name, X) in enumerate(sets.items()):
-            t0 = time.perf_counter()
             accuracy[name] = cv_accuracy(X, y, opt.folds, model, products if name.startswith("+ their") else scale,
                                          ctx.seed)
-            if name.startswith("+ their"):
-                t_own = time.perf_counter() - t0
             ctx.progress(0.1 + 0.15 * i, f"{name}: {accuracy[name]:.3f}")
-        # which single engineered feature helps most beside length and width (judged on the first fold)
+        # which of Wu's features helps most beside length and width (judged on the first fold; compactness
+        # is left out: it is 4π / circularity, the same information)
         gains = {}
-        for n in shape_names + ["log_area"]:
+        for n in WU_FEATURES + ("log_area",):
             extra = np.log(A) if n == "log_area" else F[n]
             gains[n] = cv_accuracy(np.c_[L, W, extra], y, opt.folds, model, scale, ctx.seed, first_only=True)
         raw_first = cv_accuracy(np.c_[L, W], y, opt.folds, model, scale, ctx.seed, first_only=True)
         ctx.progress(0.75, "single features compared")
 
-        # ---- the reference: scikit-learn's scaler, products and logistic regression, same folds ------
+        # ---- the reference: scikit-learn's scaler, products and logistic regression on the first fold --
+        # (one fold keeps the lesson inside its time budget; own and reference see the very same split)
         sk_model = lambda: linear_model.LogisticRegression(C=opt.C, max_iter=opt.max_iter)       # noqa: E731
+        sk_products = lambda: [preprocessing.StandardScaler(),                                  # noqa: E731
+                               preprocessing.PolynomialFeatures(2, include_bias=False), preprocessing.StandardScaler()]
         t0 = time.perf_counter()
-        sk_engineered = cv_accuracy(shape, y, opt.folds, sk_model, lambda: [
-            preprocessing.StandardScaler(), preprocessing.PolynomialFeatures(2, include_bias=False),
-            preprocessing.StandardScaler()], ctx.seed)
+        own_first = cv_accuracy(shape, y, opt.folds, model, products, ctx.seed, first_only=True)
+        t_own = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sk_first = cv_accuracy(shape, y, opt.folds, sk_model, sk_products, ctx.seed, first_only=True)
         t_ref = time.perf_counter() - t0
-        sk_raw = cv_accuracy(sets["length, width"], y, opt.folds, sk_model, lambda: [preprocessing.StandardScaler()],
-                             ctx.seed)
+        sk_raw_first = cv_accuracy(sets["length, width"], y, opt.folds, sk_model,
+                                   lambda: [preprocessing.StandardScaler()], ctx.seed, first_only=True)
 
         # ---- iris: the same move on a small problem ------------------------------------------------
         Xi, yi, _, _ = iris()
@@ -117,9 +124,9 @@ def run(ctx: Context) -> Outcome:
 
     raw, engineered = accuracy["length, width"], accuracy["+ their pairwise products"]
     metrics = {"raw_accuracy": raw, "engineered_accuracy": engineered, "accuracy_gain": engineered - raw}
-    reference = Reference("scikit-learn StandardScaler + PolynomialFeatures + LogisticRegression, same folds",
-                          {"raw_accuracy": sk_raw, "engineered_accuracy": sk_engineered,
-                           "accuracy_gain": sk_engineered - sk_raw, "seconds_engineered_cv": t_ref})
+    reference = Reference("scikit-learn StandardScaler + PolynomialFeatures + LogisticRegression, first fold",
+                          {"raw_accuracy_first_fold": sk_raw_first, "engineered_accuracy_first_fold": sk_first,
+                           "seconds_engineered_first_fold": t_ref})
     best = sorted(gains, key=gains.get, reverse=True)
     notes = [
         f"Flavia: {len(y)} leaves of {len(set(y))} species, five basic measurements (Wu et al. 2007: 90.3% with "
@@ -131,8 +138,9 @@ def run(ctx: Context) -> Outcome:
         f"one feature added to length and width (first fold; {raw_first:.3f} without): "
         + ", ".join(f"{n} {gains[n]:.3f}" for n in best[:4]) + f"; helped most: {best[0]} "
         f"(+{gains[best[0]] - raw_first:.3f})",
-        f"scikit-learn on the same folds: raw {sk_raw:.3f}, engineered {sk_engineered:.3f}; "
-        f"engineered CV {t_own:.2f} s own vs {t_ref:.2f} s scikit-learn (ratio {t_own / t_ref:.2f})",
+        f"first fold, engineered: own {own_first:.3f}, scikit-learn {sk_first:.3f} (length and width: own "
+        f"{raw_first:.3f}, scikit-learn {sk_raw_first:.3f}); fit time own {t_own:.2f} s vs scikit-learn "
+        f"{t_ref:.2f} s (ratio {t_own / t_ref:.2f})",
         "iris, same classifier: " + "; ".join(f"{n} {a:.3f}" for n, a in iris_acc.items()),
     ]
     figures = _figures(ctx, L, W, F, y, best, accuracy)
