@@ -63,11 +63,12 @@ class Adam(Optimizer):
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.t = 0
+        self._tmp = [np.empty_like(p.data) for p in self.params]   # scratch space: no allocation per step
 
     def step(self) -> None:
         self.t += 1
         b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
+        for p, m, v, tmp in zip(self.params, self.m, self.v, self._tmp):
             if p.grad is None:
                 continue
             g = p.grad
@@ -77,11 +78,18 @@ class Adam(Optimizer):
             elif self.weight_decay:
                 # L2: g = dL/dw + wd w
                 g = g + self.weight_decay * p.data
-            # m = β1 m + (1 - β1) g;   v = β2 v + (1 - β2) g²   (in place: they are this optimizer's own)
+            # m = β1 m + (1 - β1) g;   v = β2 v + (1 - β2) g²   (updated in place, like the rest below)
             m *= b1
-            m += (1 - b1) * g
+            np.multiply(g, 1 - b1, out=tmp)
+            m += tmp
             v *= b2
-            v += (1 - b2) * (g * g)
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - b2
+            v += tmp
             # w = w - η m̂ / (√v̂ + ε),  m̂ = m / (1 - β1ᵗ),  v̂ = v / (1 - β2ᵗ)
-            denom = np.sqrt(v) / np.sqrt(1 - b2**self.t) + self.eps
-            p.data -= (self.lr / (1 - b1**self.t)) * m / denom
+            np.sqrt(v, out=tmp)
+            tmp /= np.sqrt(1 - b2**self.t)
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= self.lr / (1 - b1**self.t)
+            p.data -= tmp
