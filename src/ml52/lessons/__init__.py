@@ -23,6 +23,7 @@ SLUGS = [
     "backprop",
     "object-recognition",
     "regularization",
+    "stock-prices",
     "robot-walk",
     "chess-endgame",
 ]
