@@ -114,7 +114,8 @@ def test_simple_imputer_equals_sklearn(strategy, keep_empty_features):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # sklearn warns that it drops the empty column
         ref = impute.SimpleImputer(**kw).fit(X)
-    np.testing.assert_allclose(own.transform(X), ref.transform(X), rtol=1e-12)
+        expected = ref.transform(X)
+    np.testing.assert_allclose(own.transform(X), expected, rtol=1e-12)
     np.testing.assert_allclose(own.statistics_.astype(float), ref.statistics_.astype(float), rtol=1e-12,
                                equal_nan=True)
 
