@@ -214,19 +214,24 @@ def _figures(ctx, img, ours, metrics, curve, jpeg_curve, opt):
     plt = pyplot()
     grey = img.shape[2] == 1
     show = lambda a: a[:, :, 0] if grey else a                  # noqa: E731
-    panels = [(img, "original")] + [(None, k) for k in (8, 16) if any(c[0] == k for c in curve)]
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3 * (len(panels) + 1), 3.3))
-    for ax, (im, label) in zip(axes, panels):
-        if im is None:
-            k, r, p, Xk = next(c for c in curve if c[0] == label)
-            im, label = unblocks(Xk, img.shape), f"k={k}: {r:.0f}x, {p:.1f} dB"
-        ax.imshow(show(im), cmap="gray" if grey else None)
-        ax.set_title(label)
-        ax.axis("off")
-    axes[-1].imshow(show(ours), cmap="gray" if grey else None)
-    axes[-1].set_title(f"k={opt.components}: {metrics['compression_ratio']:.1f}x, {metrics['psnr']:.1f} dB")
-    axes[-1].axis("off")
-    fig.subplots_adjust(wspace=0.05)
+    panels = [(img, "original")]
+    for k in (8, 16):
+        for ck, r, p, Xk in curve:
+            if ck == k:
+                panels.append((unblocks(Xk, img.shape), f"k={k}: {r:.0f}x, {p:.1f} dB"))
+    panels.append((ours, f"k={opt.components}: {metrics['compression_ratio']:.1f}x, {metrics['psnr']:.1f} dB"))
+    # a close-up of the busiest 96x96 patch (highest pixel variance), where the errors show
+    side = min(96, img.shape[0], img.shape[1])
+    grid = [(y, x) for y in range(0, img.shape[0] - side + 1, side // 2) for x in range(0, img.shape[1] - side + 1, side // 2)]
+    y0, x0 = max(grid, key=lambda yx: img[yx[0]:yx[0] + side, yx[1]:yx[1] + side].std())
+    fig, axes = plt.subplots(2, len(panels), figsize=(3 * len(panels), 6.4))
+    for col, (im, label) in enumerate(panels):
+        for row, part in enumerate((im, im[y0:y0 + side, x0:x0 + side])):
+            axes[row, col].imshow(show(part), cmap="gray" if grey else None, interpolation="nearest")
+            axes[row, col].axis("off")
+        axes[0, col].set_title(label)
+    axes[1, 0].set_title(f"close-up {side}x{side} at ({y0}, {x0})", fontsize=9)
+    fig.subplots_adjust(wspace=0.05, hspace=0.12)
     paths = [save_figure(fig, ctx.figure("reconstructions.png"))]
 
     fig, ax = plt.subplots(figsize=(6, 4.2))
