@@ -94,6 +94,18 @@ def build_parser() -> Parser:
     race.add_argument("--only", default="", help="comma-separated slugs to run (default: all)")
     race.add_argument("--jobs", type=int, default=None,
                       help="lessons run side by side, one core each (default: 2 on a machine with 2+ cores)")
+    solve = sub.add_parser("solve", help="apply the right ideas to your own table (CSV or Parquet)")
+    solve.add_argument("data", help="a CSV (UTF-8; , ; tab or | separated) or Parquet file")
+    solve.add_argument("--target", default=None, help="the column to predict (none: find groups instead)")
+    solve.add_argument("--out", default="ml52-output", help="folder for the report and model (default ml52-output/)")
+    solve.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    solve.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    predict = sub.add_parser("predict", help="apply a model saved by 'ml52 solve' to new rows")
+    predict.add_argument("model", help="the .ml52 file that 'ml52 solve' wrote")
+    predict.add_argument("data", help="new rows, with the columns the model was trained on")
+    predict.add_argument("--out", default=None, help="CSV file for the predictions (default: print them)")
+    predict.add_argument("--allow-new-categories", action="store_true",
+                         help="treat category values never seen in training as unknown instead of refusing")
     return parser
 
 
@@ -123,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             from ml52.race import print_list
             print_list(lessons.all_lessons())
             return 0
+        if args.command in ("solve", "predict"):
+            from ml52.solve import solver
+            return solver.solve_command(args) if args.command == "solve" else solver.predict_command(args)
         from ml52.io import prepare_folder
 
         out = prepare_folder(args.out)
