@@ -23,6 +23,7 @@ SLUGS = [
     "backprop",
     "object-recognition",
     "regularization",
+    "animal-images",
     "stock-prices",
     "robot-walk",
     "chess-endgame",
