@@ -25,6 +25,7 @@ SLUGS = [
     "regularization",
     "animal-images",
     "stock-prices",
+    "text-style",
     "robot-walk",
     "chess-endgame",
 ]
