@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 
 P = np.uint64(1_000_003)               # the polynomial hash's base: an odd prime, larger than any code point
 
@@ -75,19 +76,29 @@ class HashingNgramVectorizer(TransformerMixin, BaseEstimator):
     ngram_range: (lo, hi), the n-gram lengths counted, padding spaces included.
     norm: "l2" scales each row to unit length, None keeps raw counts.
     sublinear_tf: count c becomes 1 + log(c) (a repeated n-gram adds less each time).
+    use_idf: weight column j by idf_j = ln((1 + n) / (1 + df_j)) + 1, df_j the number of training texts
+        using it (scikit-learn's smoothed idf, Spärck Jones 1972): n-grams every word has ("e", " ")
+        count for less than rare, telling ones. Only then does fit learn something (idf_).
 
-    A text of several words is the sum of its words' counts. Stateless: fit learns nothing.
+    A text of several words is the sum of its words' counts. Without idf it is stateless.
     """
 
     def __init__(self, n_features: int = 2**12, ngram_range: tuple[int, int] = (1, 3), norm: str | None = "l2",
-                 sublinear_tf: bool = False):
+                 sublinear_tf: bool = False, use_idf: bool = False):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.norm = norm
         self.sublinear_tf = sublinear_tf
+        self.use_idf = use_idf
 
     def fit(self, X, y=None):
         self._check_params()
+        if self.use_idf:
+            counts = self._counts(X)
+            n = counts.shape[0]
+            df = np.bincount(counts.indices, minlength=self.n_features)                 # texts per column
+            # idf_j = ln((1 + n) / (1 + df_j)) + 1
+            self.idf_ = np.log((1.0 + n) / (1.0 + df)) + 1.0
         return self
 
     def _check_params(self):
@@ -99,6 +110,21 @@ class HashingNgramVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> sp.csr_matrix:
         self._check_params()
+        M = self._counts(X)
+        if self.sublinear_tf:
+            M.data = 1.0 + np.log(M.data)
+        if self.use_idf:
+            if not hasattr(self, "idf_"):
+                raise NotFittedError("use_idf=True needs fit (or fit_transform) on training texts first")
+            M = sp.csr_matrix(M @ sp.diags(self.idf_))
+        if self.norm == "l2":
+            # x <- x / ‖x‖₂ (empty rows stay zero)
+            norms = np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
+            M = sp.csr_matrix(sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ M)
+        return M
+
+    def _counts(self, X) -> sp.csr_matrix:
+        """Raw n-gram counts, one row per text: (texts, n_features)."""
         if isinstance(X, str):
             raise ValueError("expected a list of texts, got one string; wrap it in a list")
         texts = list(X)
@@ -116,17 +142,11 @@ class HashingNgramVectorizer(TransformerMixin, BaseEstimator):
         # duplicates (same text, same column) are summed into counts
         M = sp.csr_matrix((np.ones(len(cols)), (doc[word_of], cols)), shape=(len(texts), self.n_features))
         M.sum_duplicates()
-        if self.sublinear_tf:
-            M.data = 1.0 + np.log(M.data)
-        if self.norm == "l2":
-            # x <- x / ‖x‖₂ (empty rows stay zero)
-            norms = np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
-            M = sp.csr_matrix(sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ M)
         return M
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
-        tags.requires_fit = False
+        tags.requires_fit = bool(self.use_idf)
         return tags
