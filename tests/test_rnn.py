@@ -18,6 +18,15 @@ TOL = 1e-8
 B, T, N_IN, H = 3, 24, 5, 7
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    # 3 x 7 matrices: more threads would only spin on the shared cores
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _pair(kind: str, num_layers: int, seed: int):
     torch.manual_seed(seed)
     ref = getattr(torch.nn, kind)(N_IN, H, num_layers, batch_first=True, dtype=torch.float64)

@@ -226,6 +226,8 @@ def own_twin_check(model, batch, V: int) -> tuple[float, float]:
         torch_loss = F.cross_entropy(logits.reshape(-1, V), batch[:, 1:].reshape(-1)).item()
     ids = batch.cpu().numpy()
     own = from_torch(GRU(32, model.gru.hidden_size, np.random.default_rng(0)), model.gru)
+    for p in own.parameters():
+        p.requires_grad = False                                        # forward only: record no graph
     E = model.embed.weight.detach().cpu().numpy()
     W, b = model.out.weight.detach().cpu().numpy(), model.out.bias.detach().cpu().numpy()
     with threadpool_limits(limits=1, user_api="blas"):
