@@ -207,17 +207,24 @@ def figure(ctx: Context, d, pred, ar_pred, metrics, ar_day_r2, return_r2):
     from ml52.io import pyplot, save_figure
 
     te = ~d["train"]
-    last = d["dates"][te] >= np.datetime64("1986-01-01")      # one year, to see single days
-    dates = d["dates"][te][last]
+    dates = d["dates"][te]
+    last = dates >= np.datetime64("1986-01-01")               # one year, to see single days
     back = lambda z: z * d["sd"] + d["mu"]                  # noqa: E731  (standardised -> log volume)
     plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": (2.3, 1)})
-    a.plot(dates, back(d["y"][te][last]), color="0.5", lw=1, label="actual")
-    a.plot(dates, back(ar_pred[last]), color="C0", lw=0.8, alpha=0.7, label=f"linear AR (R² {metrics['ar_r2']:.3f})")
-    a.plot(dates, back(pred[last]), color="C1", lw=1, label=f"LSTM (R² {metrics['r2']:.3f})")
-    a.set(xlabel="1986, the last test year (R² over all of 1980-1986)", ylabel="log trading volume",
-          title="Tomorrow's NYSE volume from the last 5 days")
-    a.legend(loc="lower left", fontsize=8)
+    fig = plt.figure(figsize=(13, 6.2))
+    grid = fig.add_gridspec(2, 2, width_ratios=(2.3, 1), hspace=0.4, wspace=0.22)
+    top, a, b = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[:, 1])
+    top.plot(dates, back(d["y"][te]), color="0.5", lw=0.5, label="actual")
+    top.plot(dates, back(pred), color="C1", lw=0.5, alpha=0.8, label="LSTM")
+    top.axvspan(dates[last][0], dates[-1], color="C0", alpha=0.08)
+    top.set(ylabel="log trading volume", title="Tomorrow's NYSE volume from the last 5 days: the test years")
+    top.legend(loc="lower left", fontsize=8, ncol=2)
+    a.plot(dates[last], back(d["y"][te][last]), color="0.5", lw=1, label="actual")
+    a.plot(dates[last], back(ar_pred[last]), color="C0", lw=0.8, alpha=0.7,
+           label=f"linear AR (R² {metrics['ar_r2']:.3f})")
+    a.plot(dates[last], back(pred[last]), color="C1", lw=1, label=f"LSTM (R² {metrics['r2']:.3f})")
+    a.set(ylabel="log trading volume", title="1986 up close (R² over all of 1980-1986)")
+    a.legend(loc="lower left", fontsize=8, ncol=3)
     names = ["yester-\nday", "linear\nAR", "AR +\nday", "LSTM", "AR for\nDJ return"]
     values = [metrics["naive_r2"], metrics["ar_r2"], ar_day_r2, metrics["r2"], return_r2]
     b.bar(names, values, color=["0.6", "C0", "C0", "C1", "C3"])
@@ -228,7 +235,6 @@ def figure(ctx: Context, d, pred, ar_pred, metrics, ar_day_r2, return_r2):
     b.set(ylabel="test R²", title="R² on 1980-1986", ylim=(min(0, min(values)) - 0.02, 0.62))
     b.tick_params(axis="x", labelsize=8)
     b.legend(fontsize=8, loc="upper left")
-    fig.subplots_adjust(wspace=0.25)
     return save_figure(fig, ctx.figure("volume.png"))
 
 

@@ -32,7 +32,7 @@ class Options:
     steps: int = field(default=250, metadata={"help": "Adam steps (the learning rate falls linearly to 0)"})
     batch_size: int = field(default=32, metadata={"help": "text windows per step"})
     seq_len: int = field(default=50, metadata={"help": "characters per window (truncated BPTT length)"})
-    lr: float = field(default=0.02, metadata={"help": "Adam's starting learning rate"})
+    lr: float = field(default=0.015, metadata={"help": "Adam's starting learning rate"})
 
 
 def clean(markdown: str) -> str:
