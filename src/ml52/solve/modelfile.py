@@ -41,6 +41,7 @@ ALLOWED = {
     "numpy.random._pickle": {"__generator_ctor", "__bit_generator_ctor", "__randomstate_ctor"},
     "numpy.random._generator": {"Generator"},
     "numpy.random._pcg64": {"PCG64"},
+    "numpy.random.bit_generator": {"SeedSequence", "__pyx_unpickle_SeedSequence"},
 }
 
 

@@ -32,10 +32,10 @@ from ml52.supervised.linear import LinearRegression, ridge_cv
 from ml52.supervised.logistic import LogisticRegression
 from ml52.supervised.tree import DecisionTreeClassifier
 
-MAX_CV_ROWS = 20_000      # bigger tables are cross-validated on a random sample of this many rows
-MAX_FIT_ROWS = 50_000     # trees and networks learn the final model from at most this many rows
+MAX_CV_ROWS = 10_000      # bigger tables are cross-validated on a random sample of this many rows
+TREE_ROWS = 20_000        # a tree (at most 256 leaves) learns the final model from at most this many rows
 IMPORTANCE_ROWS = 2_000   # held-out rows used to measure permutation importance
-STEPS = 1_500             # gradient steps a network takes, whatever the table's size
+STEPS = 1_500             # gradient steps a network takes on a big table (at most 100 epochs on a small one)
 
 
 # --- models with a penalty chosen on the training part only -------------------------------------------------
@@ -69,13 +69,15 @@ class ChosenLasso:
 
     def fit(self, X, y):
         train, val = _inner_folds(len(y), self.seed)[0]
-        # 12 penalties from α_max (every coefficient 0) down to α_max / 1000
-        alphas = alpha_max(X[train], y[train]) * np.logspace(0, -3, 12)
+        # 10 penalties from α_max (every coefficient 0) down to α_max / 100 (smaller ones cost many more
+        # sweeps and are close to ridge and least squares, which are candidates of their own)
+        alphas = alpha_max(X[train], y[train]) * np.logspace(0, -2, 10)
         W, b = lasso_path(X[train], y[train], alphas, tol=1e-3)
         mse = np.mean((X[val] @ W.T + b - y[val, None]) ** 2, axis=0)            # (alphas,)
-        self.alpha_ = float(alphas[np.argmin(mse)])
-        W, b = lasso_path(X, y, [self.alpha_], tol=1e-3)
-        self.coef_, self.intercept_ = W[0], float(b[0])
+        best = int(np.argmin(mse))
+        self.alpha_ = float(alphas[best])
+        W, b = lasso_path(X, y, alphas[:best + 1], tol=1e-3)                     # warm-started down to α
+        self.coef_, self.intercept_ = W[-1], float(b[-1])
         return self
 
     def predict(self, X):
@@ -128,7 +130,7 @@ class Candidate:
 
 
 def _epochs(rows: int, batch: int = 128) -> int:
-    return int(np.clip(np.ceil(STEPS * batch / max(rows, 1)), 3, 200))
+    return int(np.clip(np.ceil(STEPS * batch / max(rows, 1)), 3, 100))
 
 
 def candidates(task: str) -> list[Candidate]:
@@ -141,9 +143,9 @@ def candidates(task: str) -> list[Candidate]:
             Candidate("lasso", "least squares with an L1 penalty that switches features off",
                       lambda s, n: ChosenLasso(s)),
             Candidate("regression tree", "yes/no questions on the features, a mean in each leaf",
-                      lambda s, n: RegressionTree(max_depth=8, min_samples_leaf=10), MAX_FIT_ROWS),
+                      lambda s, n: RegressionTree(max_depth=8, min_samples_leaf=10), TREE_ROWS),
             Candidate("feedforward network", "one hidden layer of 64 ReLU units, trained with Adam",
-                      lambda s, n: MLPRegressor((64,), epochs=_epochs(n), random_state=s), MAX_FIT_ROWS, True),
+                      lambda s, n: MLPRegressor((64,), epochs=_epochs(n), random_state=s), None, True),
         ]
     return [
         Candidate("baseline: most frequent class", "always answer the most common class",
@@ -151,10 +153,10 @@ def candidates(task: str) -> list[Candidate]:
         Candidate("logistic regression", "a linear score turned into class probabilities",
                   lambda s, n: LogisticRegression(C=1.0, max_iter=300)),
         Candidate("decision tree", "a flow chart of yes/no questions learned from the data",
-                  lambda s, n: DecisionTreeClassifier(max_depth=8, min_samples_leaf=5), MAX_FIT_ROWS),
+                  lambda s, n: DecisionTreeClassifier(max_depth=8, min_samples_leaf=5), TREE_ROWS),
         Candidate("feedforward network", "one hidden layer of 64 ReLU units, trained with Adam",
                   lambda s, n: MLPClassifier((64,), learning_rate=3e-3, epochs=_epochs(n), weight_decay=1e-4,
-                                             random_state=s), MAX_FIT_ROWS, True),
+                                             random_state=s), None, True),
     ]
 
 
@@ -190,9 +192,11 @@ class Fitted:
 
 
 def fit(cand: Candidate, df: pd.DataFrame, y: np.ndarray, kinds: dict, task: str, seed: int,
-        imbalanced: bool, target_log: bool) -> Fitted:
-    pipe = TablePipeline(kinds).fit(df)
-    X = pipe.transform(df)
+        imbalanced: bool, target_log: bool, pipe: TablePipeline | None = None, X: np.ndarray | None = None) -> Fitted:
+    """Fit the feature pipeline (unless given, with its features X) and the candidate's model."""
+    if pipe is None:
+        pipe = TablePipeline(kinds).fit(df)
+        X = pipe.transform(df)
     model = cand.make(seed, len(X))
     if task == "regression" and target_log and not isinstance(model, MeanBaseline):
         model = LogTarget(model)
@@ -263,14 +267,19 @@ def cross_validate(df: pd.DataFrame, y: np.ndarray, kinds: dict, task: str, seed
     else:
         splitter = KFold(5, shuffle=True, random_state=seed)
     folds = list(splitter.split(np.zeros(len(ys)), ys))
+    progress("fitting the feature pipeline in each fold")
+    prepared = []                                         # one pipeline per fold, shared by every candidate
+    for train, val in folds:
+        pipe = TablePipeline(kinds).fit(dfs.iloc[train])
+        prepared.append((pipe, pipe.transform(dfs.iloc[train]), pipe.transform(dfs.iloc[val])))
     results = []
     for cand in candidates(task):
         res = Result(cand.name, cand.idea, oof=np.empty(len(ys), dtype=ys.dtype))
         progress(f"cross-validating {cand.name}")
         t0 = time.perf_counter()
-        for i, (train, val) in enumerate(folds):
-            fitted = fit(cand, dfs.iloc[train], ys[train], kinds, task, seed + i, imbalanced, target_log)
-            pred, P = fitted.predict(dfs.iloc[val])
+        for i, ((train, val), (pipe, X_train, X_val)) in enumerate(zip(folds, prepared)):
+            fitted = fit(cand, None, ys[train], kinds, task, seed + i, imbalanced, target_log, pipe, X_train)
+            pred, P = fitted.predict_matrix(X_val)
             res.oof[val] = pred
             res.folds.append(score(task, ys[val], pred, P, fitted.classes, positive, target_log))
             res.last, res.last_val = fitted, val

@@ -380,7 +380,9 @@ def _check_target(df: pd.DataFrame, target: str) -> None:
     if target not in df.columns:
         import difflib
 
-        close = difflib.get_close_matches(target, [str(c) for c in df.columns], n=1, cutoff=0.6)
+        names = [str(c) for c in df.columns]
+        close = [c for c in names if c.lower() == target.lower()] or \
+            difflib.get_close_matches(target, names, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         shown = ", ".join(map(str, df.columns[:12])) + (", ..." if df.shape[1] > 12 else "")
         raise UserError(f"no column '{target}' in the table{hint} (columns: {shown})")
