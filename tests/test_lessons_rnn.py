@@ -62,8 +62,9 @@ def test_text_style_continues_the_given_prompt(tmp_path):
     from ml52.lessons.text_style import LESSON, Options
 
     result = run_lesson(LESSON, out=tmp_path, options=Options(prompt="JULIET:", steps=2, sample_chars=40))
-    assert result["notes"][3] == "JULIET:" or result["notes"][3].startswith("JULIET:")
-    assert len("\n".join(result["notes"][3:])) == len("JULIET:") + 40
+    assert result["notes"][3].startswith("JULIET:")
+    # 40 new characters (a final newline is lost when the note is split into lines)
+    assert len("\n".join(result["notes"][3:])) in (len("JULIET:") + 40, len("JULIET:") + 39)
 
 
 def test_text_style_rejects_bad_options(tmp_path):
