@@ -153,6 +153,22 @@ def test_semicolon_tab_and_pipe_tables_are_read(tmp_path):
         np.testing.assert_allclose(got["y"], df["y"])
 
 
+def test_dates_in_a_csv_become_parts_and_rows_without_target_are_left_out(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 120
+    when = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    # sales are higher in summer: only the month (a date part) can tell
+    y = 10 + 5 * np.isin(when.month, [6, 7, 8]) + rng.normal(scale=0.5, size=n)
+    df = pd.DataFrame({"when": when.strftime("%d/%m/%Y"), "noise": rng.normal(size=n), "sales": y})
+    df.loc[[0, 1, 2], "sales"] = np.nan
+    path, r = solved(tmp_path, df, "sales", "dates")
+    assert {c["name"]: c["kind"] for c in r["profile"]["columns"]}["when"] == "date"
+    assert any("3 rows without a value of 'sales'" in note for note in r["notes"])
+    assert r["best"]["top_features"][0][0] == "when" and r["best"]["metrics"]["r2"] > 0.8
+    model = modelfile.load_model(r["model_file"])
+    assert "when_month" in model.fitted.pipeline.feature_names_ and model.trained_rows == n - 3
+
+
 # --- the profile -----------------------------------------------------------------------------------------
 
 def test_profile_flags_constant_id_and_leaking_columns():

@@ -29,10 +29,23 @@ OTHER, MISSING = "(other)", "(missing)"
 DATE_PARTS = ("year", "month", "day", "weekday", "hour", "days")
 
 
-def date_parts(values: pd.Series, with_hour: bool) -> dict[str, np.ndarray]:
+def day_first(values: pd.Series) -> bool:
+    """True when dates are written day first (31/12/2024): some value's first number is above 12."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return False
+    first = values.dropna().astype(str).str.extract(r"^\s*(\d{1,2})[/.-]\d{1,2}[/.-]\d{2,4}")[0].dropna()
+    return bool(len(first)) and bool((first.astype(int) > 12).any())
+
+
+def parse_dates(values: pd.Series, dayfirst: bool) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    return pd.to_datetime(values.astype("string"), errors="coerce", format="mixed", dayfirst=dayfirst)
+
+
+def date_parts(values: pd.Series, with_hour: bool, dayfirst: bool = False) -> dict[str, np.ndarray]:
     """Year, month, day, weekday (Monday = 0), [hour], and days since 1970-01-01 of each date (NaN if none)."""
-    t = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(
-        values.astype("string"), errors="coerce", format="mixed")
+    t = parse_dates(values, dayfirst)
     if getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_convert("UTC").dt.tz_localize(None)
     parts = {"year": t.dt.year, "month": t.dt.month, "day": t.dt.day, "weekday": t.dt.weekday}
@@ -72,7 +85,7 @@ class TablePipeline:
                 names.append(col)
                 groups.append(i)
             elif kind == "date":
-                for part, v in date_parts(df[col], self.date_hours_[col]).items():
+                for part, v in date_parts(df[col], self.date_hours_[col], self.day_first_[col]).items():
                     blocks.append(v)
                     names.append(f"{col}_{part}")
                     groups.append(i)
@@ -81,11 +94,11 @@ class TablePipeline:
 
     def fit(self, df: pd.DataFrame) -> "TablePipeline":
         self.columns_ = [c for c in df.columns if self.kinds.get(c) in ("number", "category", "date")]
-        self.date_hours_ = {}
+        self.date_hours_, self.day_first_ = {}, {}
         for c in self.columns_:
             if self.kinds[c] == "date":
-                t = pd.to_datetime(df[c].astype("string"), errors="coerce", format="mixed") \
-                    if not pd.api.types.is_datetime64_any_dtype(df[c]) else df[c]
+                self.day_first_[c] = day_first(df[c])     # 05/07/2024: 5 July if another date is 31/12/2024
+                t = parse_dates(df[c], self.day_first_[c])
                 self.date_hours_[c] = bool(((t.dt.hour != 0) | (t.dt.minute != 0)).any())
         X, names, groups = self._numeric_block(df)
         self.imputer_ = SimpleImputer(strategy="median", keep_empty_features=True).fit(X) if X.shape[1] else None

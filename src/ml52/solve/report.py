@@ -24,11 +24,18 @@ img { max-width: 100%; display: block; margin: 0.5em 0; border: 1px solid #eee; 
 """
 
 
+def _short():
+    from matplotlib.ticker import EngFormatter
+
+    return EngFormatter(sep="")
+
+
 def figure_target(y: np.ndarray, task: str, name: str, path: Path) -> Path:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     if task == "regression":
         ax.hist(y, bins=50, color="#4477aa")
+        ax.xaxis.set_major_formatter(_short())
         ax.set_xlabel(name)
         ax.set_ylabel("rows")
     else:
@@ -61,6 +68,9 @@ def figure_residuals(y: np.ndarray, pred: np.ndarray, model: str, path: Path) ->
     a.plot([lo, hi], [lo, hi], color="black", lw=1)
     a.set_xlabel("actual")
     a.set_ylabel("predicted (held out)")
+    for axis in (a.xaxis, a.yaxis, b.xaxis, b.yaxis):
+        axis.set_major_formatter(_short())               # 250k, not 250000 (labels would run together)
+    fig.subplots_adjust(wspace=0.3)
     a.set_title(f"{model}: predicted vs actual")
     b.scatter(pred, y - pred, s=4, alpha=0.4)
     b.axhline(0, color="black", lw=1)
@@ -101,7 +111,7 @@ def figure_importance(top: list[tuple[str, float]], metric: str, path: Path) -> 
 def figure_clusters(Z: np.ndarray, labels: np.ndarray, ratio: np.ndarray, path: Path) -> Path:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 5))
-    sc = ax.scatter(Z[:, 0], Z[:, 1], c=labels, cmap="tab10", s=5, alpha=0.6)
+    sc = ax.scatter(Z[:, 0], Z[:, 1], c=labels, cmap="tab10", vmin=0, vmax=9, s=5, alpha=0.6)
     ax.legend(*sc.legend_elements(), title="group", fontsize=8, loc="best")
     ax.set_xlabel(f"PC1 ({ratio[0]:.0%} of the variance)")
     ax.set_ylabel(f"PC2 ({ratio[1]:.0%} of the variance)" if len(ratio) > 1 else "PC2")
@@ -164,7 +174,10 @@ def write_report(result: dict, figures: list[Path], out: Path, stem: str) -> Pat
 <p>{prof['rows']} rows x {len(prof['columns'])} columns ({e(result['read_as'])}); solved in {result['seconds']:.1f} s.</p>
 <h2>The problem</h2><p>{e(result['problem'])}</p>{notes}
 <h2>The columns</h2>
+<details{' open' if len(prof['columns']) <= 30 else ''}><summary>{len(prof['columns'])} columns: kind, missing values,
+distinct values, and why a column is left out</summary>
 <table><tr><th>column</th><th>kind</th><th>missing</th><th>distinct</th><th>flag</th><th>why</th></tr>{col_rows}</table>
+</details>
 <h2>Ideas that fit</h2><ul>{ideas}</ul>
 {body}
 <h2>Figures</h2>{imgs}

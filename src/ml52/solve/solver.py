@@ -311,9 +311,14 @@ def solve_command(args) -> int:
         return 0
     prof = result["profile"]
     print(f"{result['data']}: {prof['rows']} rows x {len(prof['columns'])} columns ({result['read_as']})")
-    for c in prof["columns"]:
+    cols = prof["columns"]
+    shown = cols if len(cols) <= 30 else [c for c in cols if c["flag"] or c["missing"]][:30]
+    for c in shown:
         flag = f"  <- {c['flag']}: {c['why']}" if c["flag"] else ""
         print(f"  {c['name'][:28]:28s} {c['kind']:9s} missing {c['missing']:>6}  distinct {c['distinct']:>6}{flag}")
+    if len(shown) < len(cols):
+        kinds = pd.Series([c["kind"] for c in cols]).value_counts().to_dict()
+        print(f"  ({len(cols) - len(shown)} more columns, no gaps or flags; kinds: {kinds}; all in the report)")
     print("\n" + result["problem"])
     for note in result["notes"]:
         print("note: " + note)

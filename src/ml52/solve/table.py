@@ -195,7 +195,9 @@ def _looks_like_dates(values: pd.Series) -> bool:
         return False
     if not sample.str.contains(r"\d{1,4}[-/.:]\d{1,2}", regex=True).mean() > 0.9:
         return False
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    from ml52.solve.pipeline import day_first, parse_dates
+
+    parsed = parse_dates(sample, day_first(sample))
     return parsed.notna().mean() >= 0.9
 
 
