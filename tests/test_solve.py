@@ -407,9 +407,12 @@ def test_movielens_ratings_as_a_table(tmp_path):
     assert r["task"] == "regression" and r["primary_metric"] == "rmse"
     kinds = {c["name"]: c["kind"] for c in r["profile"]["columns"]}
     assert kinds["title"] == "category" and kinds["timestamp"] == "number"
-    # who rated which film is hardly predictable from these columns: models barely beat the mean
+    # who rated which film is hardly predictable from these columns: the chosen model is at least as good
+    # as the mean (which is itself chosen, with a note saying so, when no model beats it)
     base = r["models"][0]["metrics"]["rmse"]
-    assert r["best"]["metrics"]["rmse"] <= base * 1.01 and base > 0.9
+    assert r["best"]["metrics"]["rmse"] <= base and base > 0.9
+    if r["best"]["model"] == "baseline: mean":
+        assert any("No model beats the baseline" in n for n in r["notes"])
     print("\nsolve times:", {k: (round(s, 1), m) for k, (s, m) in TIMES.items()})
 
 

@@ -158,7 +158,8 @@ def write_report(result: dict, figures: list[Path], out: Path, stem: str) -> Pat
         body = (f"<h2>Models compared</h2><p>{e(result['evaluation'])}</p>"
                 f"<table><tr><th>model</th>{head}<th>seconds</th></tr>{mrows}</table>"
                 f"<h2>The best model: {e(result['best']['model'])}</h2><p>{e(result['best']['summary'])}</p>"
-                f"<p>Top columns (drop in held-out {e(result['primary_metric'])} when shuffled):</p><ol>{top}</ol>")
+                + (f"<p>Top columns (drop in held-out {e(result['primary_metric'])} when shuffled):</p><ol>{top}</ol>"
+                   if top else ""))
     else:
         c = result["clusters"]
         sizes = ", ".join(f"group {i}: {s} rows" for i, s in enumerate(c["sizes"]))

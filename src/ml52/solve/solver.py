@@ -104,18 +104,20 @@ def _solve_supervised(df, prof, seed, out, stem, progress, result) -> tuple[list
               "sd": {k: r.sd(k) for k in r.folds[0]}, "seconds": r.seconds} for r in results]
     result["models"] = table
     result["primary_metric"] = primary
-    ranked = sorted(results[1:], key=lambda r: -r.mean(primary) if higher else r.mean(primary))
-    best = ranked[0]
+    # the baseline competes too: a model that cannot beat it should not be used
+    best = sorted(results, key=lambda r: -r.mean(primary) if higher else r.mean(primary))[0]
     base = results[0]
-    gain = best.mean(primary) - base.mean(primary)
-    if (gain <= 0) if higher else (gain >= 0):
-        result["notes"].append(f"No model beats the baseline ({base.name}) on {primary}: the columns may not "
-                               "carry information about the target.")
-    progress(f"measuring which columns {best.name} relies on")
-    Xv = X_df.iloc[rows].reset_index(drop=True).iloc[best.last_val]
-    top = S.permutation_importance(best.last, Xv, y[rows][best.last_val], primary, higher, positive, seed)
-    summary = (f"{best.name}: {primary} {best.mean(primary):.4g} ± {best.sd(primary):.2g} against "
-               f"{base.mean(primary):.4g} for the baseline ({base.name}).")
+    top = []
+    if best is base:
+        result["notes"].append(f"No model beats the baseline ({base.name}) on {primary}: the columns do not seem "
+                               "to carry information about the target, so the saved model is the baseline.")
+        summary = f"{base.name}: {primary} {base.mean(primary):.4g} ± {base.sd(primary):.2g}; no model did better."
+    else:
+        progress(f"measuring which columns {best.name} relies on")
+        Xv = X_df.iloc[rows].reset_index(drop=True).iloc[best.last_val]
+        top = S.permutation_importance(best.last, Xv, y[rows][best.last_val], primary, higher, positive, seed)
+        summary = (f"{best.name}: {primary} {best.mean(primary):.4g} ± {best.sd(primary):.2g} against "
+                   f"{base.mean(primary):.4g} for the baseline ({base.name}).")
     result["best"] = {"model": best.name, "metrics": {k: best.mean(k) for k in best.folds[0]},
                       "summary": summary, "top_features": [(c, float(d)) for c, d in top[:10]]}
 
@@ -328,7 +330,8 @@ def solve_command(args) -> int:
             cells = "  ".join(f"{k} {v:.4g}" for k, v in m["metrics"].items())
             print(f"  {m['model'][:30]:30s} {cells}  ({m['seconds']:.1f} s)")
         print(f"\nbest: {result['best']['summary']}")
-        print("top columns: " + ", ".join(c for c, _ in result["best"]["top_features"][:5]))
+        if result["best"]["top_features"]:
+            print("top columns: " + ", ".join(c for c, _ in result["best"]["top_features"][:5]))
     else:
         c = result["clusters"]
         print(f"\n{c['k']} groups (silhouette {c['silhouette']:.3f}), sizes {c['sizes']}; PCA: "

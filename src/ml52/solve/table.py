@@ -13,7 +13,6 @@ away), following the data-checking advice of Kaufman et al. 2012, "Leakage in da
 from __future__ import annotations
 
 import csv
-import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
