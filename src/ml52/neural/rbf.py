@@ -40,24 +40,44 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ml52.unsupervised.kmeans import KMeans
 
 
-def squared_distances(X, C: np.ndarray) -> np.ndarray:
-    """‖x_i - c_j‖² for rows of X (n, d), dense or sparse, and centres C (k, d): (n, k)."""
+def squared_distances(X, C: np.ndarray, Ct32: np.ndarray | None = None) -> np.ndarray:
+    """‖x_i - c_j‖² for rows of X (n, d), dense or sparse, and centres C (k, d): (n, k).
+
+    Ct32, if given, is Cᵀ as a contiguous float32 (d, k) array: the product x·c then runs in float32,
+    twice as fast for sparse X (it streams half the bytes), with errors ~1e-7 on unit-length rows.
+    """
     if sp.issparse(X):
         xx = np.asarray(X.multiply(X).sum(axis=1)).ravel()
     else:
         xx = (X * X).sum(axis=1)
-    # ‖x - c‖² = ‖x‖² - 2 x·c + ‖c‖²: one (sparse) matrix product does the work
-    D = xx[:, None] - 2.0 * np.asarray(X @ C.T) + (C * C).sum(axis=1)[None, :]
-    return np.maximum(D, 0.0)              # rounding can make a tiny distance slightly negative
+    # ‖x - c‖² = ‖x‖² - 2 x·c + ‖c‖²: one (sparse) matrix product does the work, the rest is in place
+    if Ct32 is None or not sp.issparse(X):
+        D = np.asarray(X @ C.T)                                          # (n, k)
+    else:
+        D = np.asarray(X.astype(np.float32) @ Ct32, dtype=np.float64)
+    D *= -2.0
+    D += xx[:, None]
+    D += (C * C).sum(axis=1)[None, :]
+    return np.maximum(D, 0.0, out=D)       # rounding can make a tiny distance slightly negative
+
+
+def gaussians(D: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
+    """φ = exp(-D / 2σ²) column by column, overwriting the distances D (n, k) to save memory."""
+    D *= -0.5 / sigma2
+    return np.exp(D, out=D)
 
 
 def group_means(X, groups: np.ndarray, k: int) -> np.ndarray:
-    """The mean of the rows of X (n, d) in each of the k groups (groups: (n,) in 0..k-1): (k, d)."""
+    """The mean of the rows of X (n, d) in each of the k groups (groups: (n,) in 0..k-1): (k, d).
+
+    For sparse X the result is built as its transpose (d, k) in C order and returned as a (k, d) view,
+    so that Cᵀ, which the distances need, is contiguous without another copy.
+    """
     n = X.shape[0]
     counts = np.bincount(groups, minlength=k)                            # (k,)
     # a (k, n) averaging matrix with 1/|group| where row i belongs to the group
     A = sp.csr_matrix((1.0 / counts[groups], (groups, np.arange(n))), shape=(k, n))
-    return np.asarray((A @ X).todense()) if sp.issparse(X) else A @ X
+    return (X.T @ A.T).toarray(order="C").T if sp.issparse(X) else A @ X
 
 
 def softmax(Z: np.ndarray) -> np.ndarray:
@@ -85,27 +105,31 @@ def fit_temperature(S: np.ndarray, y: np.ndarray, steps: int = 30) -> float:
 
 
 def train_softmax_readout(Phi: np.ndarray, y: np.ndarray, n_classes: int, alpha: float, max_iter: int,
-                          W0: np.ndarray | None = None) -> np.ndarray:
-    """W (m, classes) minimising mean_i -log softmax(Φ_i W)[y_i] + (α/2)‖W‖² (last row, the bias, free)."""
-    n, m = Phi.shape
-    T = np.eye(n_classes)[y]                                             # (n, classes) one-hot
-    penalised = np.ones((m, 1))
-    penalised[-1] = 0.0
+                          W0: np.ndarray, b0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(W (k, classes), b (classes,)) minimising mean_i -log softmax(Φ_i W + b)[y_i] + (α/2)‖W‖², from W0, b0.
+
+    Φ is used in float32 here: the loop reads it twice per step, and half the bytes is half the time;
+    the loss and gradient keep float32's 7 digits, plenty for L-BFGS's 1e-5 stopping rule.
+    """
+    n, k = Phi.shape
+    Phi32 = Phi.astype(np.float32)
+    T = np.eye(n_classes, dtype=np.float32)[y]                           # (n, classes) one-hot
 
     def loss_and_gradient(w: np.ndarray):
-        W = w.reshape(m, n_classes)
-        Z = Phi @ W                                                      # (n, classes) outputs
-        Z = Z - Z.max(axis=1, keepdims=True)
+        W, b = w[:-n_classes].reshape(k, n_classes), w[-n_classes:]
+        Z = Phi32 @ W.astype(np.float32) + b.astype(np.float32)          # (n, classes) outputs
+        Z -= Z.max(axis=1, keepdims=True)
         log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))         # log softmax
-        loss = -(T * log_p).sum() / n + 0.5 * alpha * ((penalised * W) ** 2).sum()
-        # ∂loss/∂W = Φᵀ (softmax - T) / n + α W
-        G = Phi.T @ (np.exp(log_p) - T) / n + alpha * penalised * W      # (m, classes)
-        return loss, G.ravel()
+        loss = -(T * log_p).sum(dtype=np.float64) / n + 0.5 * alpha * (W**2).sum()
+        # ∂loss/∂W = Φᵀ (softmax - T) / n + α W,   ∂loss/∂b = Σ_i (softmax - T) / n
+        E = (np.exp(log_p) - T) / n                                      # (n, classes)
+        gW = (Phi32.T @ E).astype(np.float64) + alpha * W                # (k, classes)
+        gb = E.sum(axis=0, dtype=np.float64)
+        return loss, np.concatenate([gW.ravel(), gb])
 
-    w0 = np.zeros(m * n_classes) if W0 is None else W0.ravel()
-    result = minimize(loss_and_gradient, w0, jac=True, method="L-BFGS-B",
+    result = minimize(loss_and_gradient, np.concatenate([W0.ravel(), b0]), jac=True, method="L-BFGS-B",
                       options={"maxiter": max_iter})
-    return result.x.reshape(m, n_classes)
+    return result.x[:-n_classes].reshape(k, n_classes), result.x[-n_classes:]
 
 
 class RBFNetwork(ClassifierMixin, BaseEstimator):
@@ -191,31 +215,33 @@ class RBFNetwork(ClassifierMixin, BaseEstimator):
         groups = self._groups(X, y_idx, rng)                             # (n,)
         k = int(groups.max()) + 1
         self.centers_ = group_means(X, groups, k)                        # (k, d)
-        D = squared_distances(X, self.centers_)                          # (n, k)
+        self._centers_t32 = self.centers_.T.astype(np.float32)           # (d, k) contiguous, for speed
+        D = squared_distances(X, self.centers_, self._centers_t32)       # (n, k)
         # σ_j² = width_scale × mean_{i in group j} ‖x_i - c_j‖²; a group with no spread borrows the median
         spread = np.bincount(groups, weights=D[np.arange(n), groups], minlength=k) / np.bincount(groups, minlength=k)
         positive = spread[spread > 0]
         fallback = float(np.median(positive)) if positive.size else 1.0
         self.sigma2_ = self.width_scale * np.where(spread > 0, spread, fallback)
 
-        Phi = self._with_bias(np.exp(-D / (2.0 * self.sigma2_)))         # (n, k+1), a column of ones for the bias
-        # W = (ΦᵀΦ + αn·I)⁻¹ ΦᵀT, the bias unpenalised
+        Phi = gaussians(D, self.sigma2_)                                 # (n, k), D is overwritten
+        # readout W = (ΦᵀΦ + αn·I)⁻¹ ΦᵀT with an unpenalised bias b: the normal equations of [Φ 1]
         T = np.eye(len(self.classes_))[y_idx]                            # (n, classes) one-hot
-        A = Phi.T @ Phi                                                  # (k+1, k+1)
+        A = np.empty((k + 1, k + 1))
+        A[:k, :k] = Phi.T @ Phi                                          # (k, k)
+        A[:k, k] = A[k, :k] = Phi.sum(axis=0)
+        A[k, k] = n
         A[np.arange(k), np.arange(k)] += self.alpha * n
-        W = _solve(A, Phi.T @ T)                                         # (k+1, classes)
-        self.beta_ = fit_temperature(Phi @ W, y_idx)
+        rhs = np.vstack([Phi.T @ T, T.sum(axis=0)])                      # (k+1, classes)
+        Wb = _solve(A, rhs)
+        W, b = Wb[:k], Wb[k]
+        self.beta_ = fit_temperature(Phi @ W + b, y_idx)
         if self.readout == "softmax":
-            # cross-entropy training, started from the calibrated least-squares answer β W
-            W = train_softmax_readout(Phi, y_idx, len(self.classes_), self.alpha, self.readout_iter,
-                                      W0=self.beta_ * W)
+            # cross-entropy training, started from the calibrated least-squares answer β W, β b
+            W, b = train_softmax_readout(Phi, y_idx, len(self.classes_), self.alpha, self.readout_iter,
+                                         self.beta_ * W, self.beta_ * b)
             self.beta_ = 1.0                                             # the outputs are already log-odds
-        self.coef_, self.intercept_ = W[:k], W[k]
+        self.coef_, self.intercept_ = W, b
         return self
-
-    @staticmethod
-    def _with_bias(Phi: np.ndarray) -> np.ndarray:
-        return np.hstack([Phi, np.ones((Phi.shape[0], 1))])
 
     # --- using it -----------------------------------------------------------------------------------
 
@@ -223,7 +249,7 @@ class RBFNetwork(ClassifierMixin, BaseEstimator):
         """The hidden layer: φ_j(x) = exp(-‖x - c_j‖² / 2σ_j²), (n, k)."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
-        return np.exp(-squared_distances(X, self.centers_) / (2.0 * self.sigma2_))
+        return gaussians(squared_distances(X, self.centers_, self._centers_t32), self.sigma2_)
 
     def decision_function(self, X) -> np.ndarray:
         """The network's outputs f(x) = Wᵀφ(x) + b, one per class: (n, classes) ((n,) for two classes)."""
