@@ -22,6 +22,7 @@ SLUGS = [
     "leaf-species",
     "backprop",
     "object-recognition",
+    "language-id",
     "regularization",
     "animal-images",
     "stock-prices",
