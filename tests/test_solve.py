@@ -71,6 +71,7 @@ def test_missing_file(capsys, tmp_path, out):
     ("one_row.csv", b"a,b,y\n1,2,3\n", "only 1 row"),
     ("latin1.csv", "name,town,y\n" .encode() + "Jos\xe9,K\xf6ln,1\n".encode("latin-1") * 20, "not utf-8"),
     ("utf16.csv", "a,b\n1,2\n".encode("utf-16"), "utf-16"),
+    ("packed.csv.gz", __import__("gzip").compress(b"a,b,y\n" + b"1,2,3\n" * 20), "gzip"),
     ("ragged.csv", b"a,b,y\n" + b"1,2,3\n" * 20 + b"1,2,3,4,5\n", "delimiter"),
     ("one_column.csv", b"a b y\n" + b"1 2 3\n" * 20, "single column"),
 ])
@@ -256,6 +257,24 @@ def test_regression_tree_grows_sklearns_tree():
     # hand case: one cut at 2.5 splits {1, 2} from {3, 4}; leaves predict the means 10 and 30
     t = RegressionTree(max_depth=1).fit(np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([9.0, 11.0, 29.0, 31.0]))
     assert t.threshold_[0] == 2.5 and t.predict(np.array([[0.0], [9.0]])).tolist() == [10.0, 30.0]
+
+
+def test_penalised_models_equal_sklearn_at_the_penalty_they_chose():
+    from sklearn.linear_model import Lasso, Ridge
+
+    from ml52.solve.models import ChosenLasso, ChosenRidge
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 12))
+    y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + rng.normal(scale=0.5, size=300)
+    ridge = ChosenRidge(seed=0).fit(X, y)
+    ref = Ridge(alpha=ridge.alpha_).fit(X, y)
+    np.testing.assert_allclose(ridge.predict(X), ref.predict(X), atol=1e-9)   # direct solves: rounding only
+    lasso = ChosenLasso(seed=0).fit(X, y)
+    ref = Lasso(alpha=lasso.alpha_, tol=1e-8, max_iter=100_000).fit(X, y)
+    # coordinate descent stopped at a duality gap of 1e-3 ‖y - ȳ‖²: coefficients agree to ~1e-3
+    np.testing.assert_allclose(lasso.coef_, ref.coef_, atol=5e-3)
+    assert lasso.alpha_ > 0 and np.sum(lasso.coef_ != 0) < 12          # the L1 penalty switched features off
 
 
 def test_mlp_regressor_learns_a_curve():

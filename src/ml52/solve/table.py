@@ -76,6 +76,8 @@ def sniff_kind(path: Path, head: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         raise UserError(f"{path} is a zip archive or an Excel workbook, not a table ml52 can read; "
                         "save it as CSV (UTF-8) or Parquet")
+    if head.startswith(b"\x1f\x8b"):
+        raise UserError(f"{path} is gzip-compressed; decompress it first (gunzip -k {path.name})")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UserError(f"{path} is UTF-16 text; save it as UTF-8 CSV (e.g. iconv -f UTF-16 -t UTF-8)")
     if b"\x00" in head:
@@ -372,8 +374,9 @@ def profile(df: pd.DataFrame, target: str | None) -> Profile:
         cols.append(col)
     prof = Profile(n, cols, target, task, classes)
     if not prof.features():
-        raise UserError("no usable feature columns are left after dropping constant, ID-like and leaking "
-                        "columns; the table needs columns that could explain the target")
+        need = "columns that could explain the target" if target is not None else "columns whose values vary"
+        raise UserError(f"no usable feature columns are left after dropping constant, ID-like and leaking "
+                        f"columns; the table needs {need}")
     return prof
 
 
