@@ -295,3 +295,13 @@ def test_cli_reports_a_bad_folder_in_one_line_before_training(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.count("\n") == 0 and "does not exist" in err
+
+
+def test_cli_predict_without_a_head_fails_at_once(tmp_path, capsys):
+    from ml52.cli import main
+
+    code = main(["learn", "transfer-learning", "--out", str(tmp_path / "out"), "--device", "cpu",
+                 "--predict", str(tmp_path / "cat.jpg")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.count("\n") == 0 and "no saved head" in err

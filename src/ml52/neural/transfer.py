@@ -185,7 +185,9 @@ def read_photo(path: Path, size: int) -> np.ndarray:
     except Image.DecompressionBombError:
         raise UserError(f"'{path}' has far too many pixels to be a photo: shrink it below "
                         f"{MAX_MEGAPIXELS} megapixels") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except UnidentifiedImageError:
+        raise BadPhoto(f"{path.name}: not a readable image (corrupt, or a format Pillow does not know)") from None
+    except (OSError, ValueError) as exc:
         raise BadPhoto(f"{path.name}: not a readable image ({exc})") from None
     w, h = im.size
     if w * h > MAX_MEGAPIXELS * 1_000_000:
