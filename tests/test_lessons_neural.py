@@ -65,9 +65,45 @@ def test_regularization_hitters_matches_islp_and_sklearn(tmp_path):
     assert hit["sk_lasso_mae"] == pytest.approx(hit["lasso_mae"], abs=1e-4)
 
 
+def test_shift_images_moves_each_image_by_at_most_one_pixel():
+    import numpy as np
+
+    images = np.zeros((200, 28, 28), np.float32)
+    images[:, 10, 20] = 1.0                                       # one bright pixel, away from the border
+    moved = regularization.shift_images(images, np.random.default_rng(0), pixels=1)
+    where = moved.reshape(200, -1).argmax(axis=1)
+    dy, dx = where // 28 - 10, where % 28 - 20
+    assert moved.shape == images.shape and np.all(moved.sum(axis=(1, 2)) == 1)   # moved, not lost or blurred
+    assert set(zip(dy.tolist(), dx.tolist())) == {(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)}
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="accuracy_gain >= 0.02 is not reached: regularizing the 1,000-image MLP "
-                   "gains -0.002 to +0.006 at seeds 52, 1, 2 (see the lesson's notes)")
-def test_regularization_bars(tmp_path):
-    result = run_lesson(regularization.LESSON, seed=52, out=tmp_path)
+def test_regularization_gain_is_chosen_on_validation(tmp_path):
+    import re
+
+    result = run_lesson(regularization.LESSON, seed=52, out=tmp_path,
+                        options=regularization.Options(epochs=3, hidden=16))
+    assert result["metrics"]["lasso_mae"] < result["metrics"]["ols_mae"]
+    # one note per setup: validation accuracy on 1,000 images and test accuracy on 10,000 print exactly
+    found = re.findall(r"MLP on 1000 images, (.+?): train [\d.]+, validation ([\d.]+), test ([\d.]+)",
+                       "\n".join(result["notes"]))
+    rows = {name: (float(val), float(test)) for name, val, test in found}
+    assert list(rows) == list(regularization.SETUPS)
+    best = max(regularization.SETUPS[1:], key=lambda name: rows[name][0])   # chosen on validation, never on test
+    assert result["metrics"]["accuracy_gain"] == pytest.approx(rows[best][1] - rows["none"][1], abs=1e-9)
+    assert len(result["figures"]) == 2 and all(f.endswith(".png") for f in result["figures"])
+
+
+# The bar is not reached. Regularizing the own 784-128-10 MLP on 1,000 images (30 epochs, Adam with a
+# cosine schedule from 3e-3, the same start and batches for every setup) gains, for the setup chosen on the
+# validation images: +0.0001 (seed 52, dropout), +0.0080 (seed 1, dropout), +0.0064 (seed 2, augmentation).
+# Longer runs in PyTorch (up to 200 epochs, 1024-unit and two-layer nets, shifts, rotations, flips, mixup,
+# label smoothing, input noise, AdamW, ensembles of 5) topped out at +0.015 over a baseline of ~0.807.
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [52, 1])
+@pytest.mark.xfail(strict=True, reason="accuracy_gain >= 0.02 is not reached: the best regularized setup chosen on "
+                   "validation gains +0.000 to +0.008 at seeds 52, 1, 2 (see the comment above)")
+def test_regularization_bars(seed, tmp_path):
+    result = run_lesson(regularization.LESSON, seed=seed, out=tmp_path)
+    assert result["metrics"]["accuracy_gain"] >= 0.02, result["metrics"]
     assert result["passed"], result["metrics"]
