@@ -96,13 +96,15 @@ def test_regularization_gain_is_chosen_on_validation(tmp_path):
 
 # The bar is not reached. Regularizing the own 784-128-10 MLP on 1,000 images (30 epochs, Adam with a
 # cosine schedule from 3e-3, the same start and batches for every setup) gains, for the setup chosen on the
-# validation images: +0.0001 (seed 52, dropout), +0.0080 (seed 1, dropout), +0.0064 (seed 2, augmentation).
+# 1,000 validation images: +0.0007 (seed 52, L2), -0.0054 (seed 1, all), -0.0002 (seed 2, augmentation),
+# +0.0042 (seed 3, augmentation), +0.0065 (seed 4, dropout); the best single setup on the test images is
+# +0.003 to +0.012 better than none. Test log-loss does fall, 0.69-0.78 -> 0.56-0.60.
 # Longer runs in PyTorch (up to 200 epochs, 1024-unit and two-layer nets, shifts, rotations, flips, mixup,
 # label smoothing, input noise, AdamW, ensembles of 5) topped out at +0.015 over a baseline of ~0.807.
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [52, 1])
 @pytest.mark.xfail(strict=True, reason="accuracy_gain >= 0.02 is not reached: the best regularized setup chosen on "
-                   "validation gains +0.000 to +0.008 at seeds 52, 1, 2 (see the comment above)")
+                   "validation gains -0.005 to +0.007 at seeds 52, 1, 2, 3, 4 (see the comment above)")
 def test_regularization_bars(seed, tmp_path):
     result = run_lesson(regularization.LESSON, seed=seed, out=tmp_path)
     assert result["metrics"]["accuracy_gain"] >= 0.02, result["metrics"]

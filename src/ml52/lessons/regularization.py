@@ -166,11 +166,11 @@ def mlp_part(ctx: Context, opt: Options) -> dict:
     rng = np.random.default_rng(ctx.seed)
     pick = rng.permutation(len(X_train))[:N_TRAIN + N_VAL]
     tr, va = pick[:N_TRAIN], pick[N_TRAIN:]          # validation: early stopping and choosing the best setup
-    images = X_train[tr] / np.float32(255)          # (1000, 28, 28) in [0, 1]
-    mu, sd = images.mean(), images.std()            # one mean and spread for all pixels: a shift keeps their meaning
+    images = X_train[tr] / np.float32(255)          # (1000, 28, 28) in [0, 1]; shifts move these raw pixels
+    mu, sd = images.mean(axis=0).ravel(), images.std(axis=0).ravel() + np.float32(0.05)   # (784,) each
 
     def prepare(x01):
-        # x = (pixel/255 - μ) / σ, with μ, σ from the 1,000 training images
+        # x = (pixel/255 - μ) / (σ + 0.05) per pixel, with μ, σ from the 1,000 training images
         return ((x01.reshape(len(x01), -1) - mu) / sd).astype(np.float32)   # (B, 784)
 
     X, y = prepare(images), y_train[tr].astype(np.int64)
