@@ -75,6 +75,20 @@ def test_nms_keeps_the_best_of_each_cluster():
     np.testing.assert_array_equal(D.nms(boxes, scores, 0.99), [1, 0, 4, 2])
 
 
+def test_merge_sums_the_support_of_overlapping_windows():
+    boxes = np.array([[0, 0, 10, 10], [1, 0, 10, 10], [0, 1, 10, 10], [50, 50, 10, 10], [20, 0, 10, 10]])
+    scores = np.array([2.0, 3.0, 1.0, 4.0, -1.0])
+    # the first three overlap pairwise by IoU 0.82, 0.82 and 0.68 > 0.5: each has support 2 + 3 + 1 = 6;
+    # the lone window has 4; the last scores below the threshold and is ignored
+    merged, support = D.merge(boxes, scores, threshold=0.0)
+    np.testing.assert_array_equal(merged, boxes[[0, 3]])
+    np.testing.assert_allclose(support, [6.0, 4.0])
+    # support counts only the excess over the threshold: (2-1.5) + (3-1.5) = 2 vs 4-1.5 = 2.5
+    merged, support = D.merge(boxes, scores, threshold=1.5)
+    np.testing.assert_array_equal(merged, boxes[[3, 0]])
+    np.testing.assert_allclose(support, [2.5, 2.0])
+
+
 def test_windows_cover_the_level_at_the_stride():
     level = np.arange(12 * 10, dtype=np.float32).reshape(12, 10)
     patches, corners = D.windows(level, 4, 3)

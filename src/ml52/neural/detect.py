@@ -5,8 +5,10 @@ A classifier answers "is this small square a face?". To *find* faces, ask it abo
 slide a window across the photo a few pixels at a time, and repeat on smaller and smaller copies of the
 photo (an image pyramid) so that big faces shrink to the window's size (Vaillant, Monrocq & LeCun 1994;
 Rowley, Baluja & Kanade 1998, "Neural network-based face detection"). One face then lights up many
-overlapping windows; non-maximum suppression keeps the best-scoring box and drops every box that
-overlaps it by more than an IoU threshold, then repeats (Dalal & Triggs 2005; Felzenszwalb et al. 2010).
+overlapping windows, while a false alarm is often a lone one: each box's *support* sums the evidence of
+the firing windows around it, and non-maximum suppression keeps the best-supported box and drops every
+box that overlaps it by more than an IoU threshold, then repeats (Rowley et al. 1998, section 3.1;
+Dalal & Triggs 2005; Felzenszwalb et al. 2010).
 
 A photo holds tens of thousands of windows and almost none is a face, so a classifier trained on a few
 hundred examples fires all over the place. The cure is *bootstrapping* (Rowley et al. 1998; Sung & Poggio
@@ -30,7 +32,8 @@ class DetectorConfig:
     """Where the detector looks: window size, the range of face sizes, and how densely."""
 
     window: int = 25          # the classifier's input side, in pixels of a pyramid level
-    min_face: int = 40        # smallest face looked for, in photo pixels
+    min_face: int = 48        # smallest face looked for, in photo pixels (below ~2x the window, a
+                              # 25-pixel window holds too little detail and false alarms dominate)
     max_face: int = 240       # largest face looked for
     scale_step: float = 1.2   # each pyramid level is this much smaller than the one before
     stride: int = 3           # window step within a level, in that level's pixels
@@ -138,31 +141,50 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     return np.array(keep, dtype=np.int64)
 
 
-def detect(score: Callable[[np.ndarray], np.ndarray], image: np.ndarray, cfg: DetectorConfig,
-           threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Boxes (K, 4) and scores (K,) of the faces found: windows scoring above `threshold`, after NMS.
+def merge(boxes: np.ndarray, scores: np.ndarray, threshold: float, link_iou: float = 0.5
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Merge overlapping detections: boxes (K, 4) and their support (K,), best first.
 
-    `score` maps standardised patches (M, s, s) to scores (M,), higher meaning more face-like.
+    A real face fires in many neighbouring windows (a few pixels over, a size up or down); a false alarm
+    is usually a lone window. So each window scoring above `threshold` gets as *support* the summed
+    excess score, Σ (s_j - threshold), of the firing windows that overlap it by more than `link_iou`,
+    and non-maximum suppression then keeps the best-supported box of each cluster. This is Rowley et
+    al.'s (1998, section 3.1) merging of overlapping detections, and OpenCV's `minNeighbors`.
+    """
+    above = np.flatnonzero(scores > threshold)
+    b, excess = boxes[above], scores[above] - threshold
+    support = np.array([excess[iou(box, b) > link_iou].sum() for box in b])
+    keep = nms(b, support, 0.3)
+    return b[keep], support[keep]
+
+
+def detect(score: Callable[[np.ndarray], np.ndarray], image: np.ndarray, cfg: DetectorConfig,
+           threshold: float, min_support: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes (K, 4) of the faces found and their support (K,), best first.
+
+    `score` maps standardised patches (M, s, s) to scores (M,), higher meaning more face-like; windows
+    scoring above `threshold` are merged, and clusters with support above `min_support` are faces.
     """
     patches, boxes = scan(grey(image), cfg)
-    s = score(standardise(patches))
-    above = np.flatnonzero(s > threshold)
-    keep = above[nms(boxes[above], s[above], cfg.nms_iou)]
-    return boxes[keep], s[keep]
+    merged, support = merge(boxes, score(standardise(patches)), threshold)
+    faces = support > min_support
+    return merged[faces], support[faces]
 
 
-def negative_pool(photos: list[np.ndarray], cfg: DetectorConfig, per_photo: int,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Up to `per_photo` random windows from each face-free photo's pyramid, standardised: (M, s, s)."""
-    pool = []
+def window_views(photos: list[np.ndarray], cfg: DetectorConfig) -> list[np.ndarray]:
+    """Every window of every pyramid level of each photo, as read-only views (M_level, s, s): no copies,
+    so a few hundred thousand windows cost only the pyramids' memory."""
+    views = []
     for photo in photos:
-        patches, _ = scan(grey(photo), cfg)
-        pick = rng.choice(len(patches), size=min(per_photo, len(patches)), replace=False)
-        pool.append(patches[np.sort(pick)])
-    return standardise(np.concatenate(pool))
+        for _, level in pyramid(grey(photo), cfg):
+            view = np.lib.stride_tricks.sliding_window_view(level, (cfg.window, cfg.window))
+            views.append(view[::cfg.stride, ::cfg.stride].reshape(-1, cfg.window, cfg.window))
+    return views
 
 
-def hard_negatives(score: Callable[[np.ndarray], np.ndarray], pool: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k windows of a face-free pool that the classifier finds most face-like."""
-    s = score(pool)
-    return np.argsort(-s, kind="stable")[:k]
+def sample_windows(views: list[np.ndarray], n: int, rng: np.random.Generator) -> np.ndarray:
+    """n windows drawn uniformly (with replacement) from all the views' windows, standardised: (n, s, s)."""
+    sizes = np.array([len(v) for v in views])
+    which = rng.choice(len(views), size=n, p=sizes / sizes.sum())
+    picks = [views[i][rng.integers(0, sizes[i], np.sum(which == i))] for i in range(len(views))]
+    return standardise(np.concatenate(picks))
