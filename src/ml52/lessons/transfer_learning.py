@@ -5,9 +5,10 @@ new one and fine-tunes it on 10 animal silhouettes per animal (animal-mnist), ag
 from scratch on the same 10; both get the same steps, and both fit their 100 images. Clothes are far from
 animals, so the gain is modest and depends on which 10 silhouettes are labelled: measured on one thread
 0.115, 0.104, 0.057, 0.052, 0.025 at seeds 52, 1, 2, 3, 4 (and 0.060 at seed 52 on two threads, whose
-different float rounding trains a different network). Part 2 is the strong case: EfficientNet-Lite0 with its ImageNet weights (neural/transfer.py) names
-the bundled photos, then its 1280 features with a new head tell brick, grass and gravel apart from 3
-labelled tiles each, where the same head on raw pixels is near guessing. `--images DIR` fits a head to
+different float rounding trains a different network). Part 2 is the strong case: EfficientNet-Lite0 with
+its ImageNet weights (neural/transfer.py) names the bundled photos, then its 1280 features with a new
+head tell brick, grass and gravel apart from 3 labelled tiles each, where the same head on raw pixels
+is near guessing. `--images DIR` fits a head to
 your own photos (one subfolder per class); `--predict FILE` classifies a photo with that saved head.
 
 Read this file top to bottom: options and hyperparameters, Part 1 (pretrain, fine-tune, compare),
@@ -352,7 +353,8 @@ def run(ctx: Context) -> Outcome:
                                      p1["scratch_train"])],
         f"Part 2: chelsea is ImageNet class {metrics['chelsea_top1']} "
         f"({'a cat' if metrics['chelsea_top1'] in CATS else 'NOT a cat'}: the cats are 281-285).",
-        f"Part 2 at {size}x{size}: " + "; ".join(f"{n} -> {t[0][1]} {t[0][2]:.0%}" for n, t in zip(p2["names"], p2["top3"])),
+        f"Part 2 at {size}x{size}: "
+        + "; ".join(f"{n} -> {t[0][1]} {t[0][2]:.0%}" for n, t in zip(p2["names"], p2["top3"])),
         f"New head for a new task (brick, grass or gravel from {TEXTURE_LABELS} labelled tiles each): "
         f"{p2['texture_accuracy']:.0%} of {p2['texture_tests']} other tiles right; the same head on raw pixels "
         f"{p2['texture_pixel_accuracy']:.0%}; scikit-learn's LogisticRegression on the same features "
