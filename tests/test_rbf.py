@@ -138,8 +138,14 @@ def test_centres_are_group_means_and_distances_match_sklearn():
         np.testing.assert_allclose(D, euclidean_distances(Xs.toarray(), X[:7], squared=True), rtol=1e-10,
                                    atol=1e-9)
     groups = np.arange(len(X)) % 5
-    np.testing.assert_allclose(group_means(Xs, groups, 5),
-                               np.stack([Xs.toarray()[groups == g].mean(axis=0) for g in range(5)]), atol=1e-12)
+    means = np.stack([Xs.toarray()[groups == g].mean(axis=0) for g in range(5)])
+    np.testing.assert_allclose(group_means(Xs.toarray(), groups, 5), means, atol=1e-12)
+    # sparse input gives float32 centres (7 digits), and float32 products in blocks: relative 1e-6
+    C32 = group_means(Xs, groups, 5)
+    assert C32.dtype == np.float32
+    np.testing.assert_allclose(C32, means, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(squared_distances(Xs, C32, block=2), euclidean_distances(Xs, means, squared=True),
+                               rtol=1e-5, atol=1e-4)
 
 
 def test_temperature_maximises_the_likelihood():
@@ -160,3 +166,18 @@ def test_per_class_placement_gives_every_class_centres():
     nearest_class = y[np.argmin(squared_distances(X, net.centers_), axis=0)]
     assert set(nearest_class) == {0, 1, 2}
     assert net.score(X, y) > 0.9
+
+
+def test_top_singular_coordinates_equal_numpy_svd():
+    """On a rank-4 matrix the top 4 coordinates keep every inner product, and in general the singular
+    values of X V_m are the top m of X (numpy's exact SVD): randomised SVD with a power step, 1e-8."""
+    from ml52.neural.rbf import top_singular_coordinates
+
+    rng = np.random.default_rng(0)
+    low = rng.normal(size=(60, 4)) @ rng.normal(size=(4, 40))
+    Z = top_singular_coordinates(sp.csr_matrix(low), 4, np.random.default_rng(1))
+    np.testing.assert_allclose(Z @ Z.T, low @ low.T, atol=1e-8)
+    X = low + 1e-3 * rng.normal(size=low.shape)
+    Z = top_singular_coordinates(X, 4, np.random.default_rng(1))
+    np.testing.assert_allclose(np.linalg.svd(Z, compute_uv=False), np.linalg.svd(X, compute_uv=False)[:4],
+                               rtol=1e-8)
