@@ -24,6 +24,7 @@ SLUGS = [
     "object-recognition",
     "language-id",
     "regularization",
+    "face-detection",
     "animal-images",
     "stock-prices",
     "text-style",

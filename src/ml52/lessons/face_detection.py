@@ -1,0 +1,315 @@
+"""Face detection with LeNet-5: a face/non-face classifier turned into a detector by sliding windows,
+an image pyramid, non-maximum suppression and hard-negative mining; OpenCV's Haar cascade as referee.
+
+Read this file top to bottom: the classifier's data, training with bootstrapped hard negatives, the
+threshold calibrated on held-out face-free photos, the scan of the astronaut, the comparison, the figure.
+The pieces live in ml52/neural/lenet.py (the network, twice) and ml52/neural/detect.py (the detector).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ml52.lesson import Bar, Context, Lesson, Outcome, Reference
+
+# Photos with no human face in them, bundled with scikit-image ("coffee"), scikit-learn ("sample:china.jpg")
+# and ISLP ("book:kitty"); never the astronaut, the cameraman or any other portrait. Hard negatives are
+# mined from the first group; the second, never trained on, only sets the detector's threshold.
+MINING_PHOTOS = ("coffee", "chelsea", "rocket", "coins", "horse", "clock", "text", "brick", "sample:china.jpg",
+                 "book:flamingo", "book:hawk", "book:huey", "book:kitty")
+CALIBRATION_PHOTOS = ("sample:flower.jpg", "book:weaver", "page", "gravel")
+
+
+@dataclass
+class Options:
+    nets: int = field(default=2, metadata={"help": "LeNet-5s trained side by side; their scores are averaged"})
+    rounds: int = field(default=3, metadata={"help": "rounds of hard-negative mining"})
+    hard: int = field(default=300, metadata={"help": "hard negatives added per round"})
+    jitter: int = field(default=8, metadata={"help": "randomly rotated/scaled/shifted copies of each face"})
+    first_epochs: int = field(default=40, metadata={"help": "epochs before the first round of mining"})
+    round_epochs: int = field(default=15, metadata={"help": "epochs after each round of mining"})
+    pool: int = field(default=19500, metadata={"help": "face-free windows sampled and scored per round"})
+    threads: int = field(default=1, metadata={"help": "CPU threads for PyTorch (batches of 64 small windows "
+                                                      "gain little from a second thread)"})
+
+
+
+def load_photo(name: str):
+    """A scikit-image photo by name, "sample:<file>" from scikit-learn, or "book:<name>" from ISLP."""
+    import numpy as np
+
+    from ml52.datasets import book_images, photo
+
+    kind, _, file = name.partition(":")
+    if kind == "sample":
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(file)
+    if kind == "book":
+        from PIL import Image
+
+        with Image.open(book_images()[file]) as im:   # multi-megapixel JPEGs: decode at 1/8 size directly
+            im.draft("RGB", (im.width // 8, im.height // 8))
+            return np.asarray(im.convert("RGB"))
+    return photo(name)
+
+
+def scorer(nets, device, batch: int = 2048):
+    """patches (M, 25, 25) -> face scores (M,): the log-odds face vs. not, averaged over the networks and
+    over each window and its mirror image.
+
+    A face is nearly symmetric and most false alarms are not, so asking about the mirrored window too is
+    a cheap second opinion; averaging independently trained networks is Rowley et al.'s (1998, section
+    3.2) arbitration: their idiosyncratic false alarms disagree, their faces agree.
+    """
+    import numpy as np
+    import torch
+
+    def score(patches):
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(patches), batch):
+                x = torch.from_numpy(np.ascontiguousarray(patches[i:i + batch])).to(device)[:, None]
+                logits = sum(net.eval()(x) + net(x.flip(3)) for net in nets)      # (B, 2)
+                out.append((logits[:, 1] - logits[:, 0]) / (2 * len(nets)))
+        return torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
+    return score
+
+
+def train(net, X, y, *, epochs: int, seed: int, device, batch_size: int = 64, lr: float = 3e-3):
+    """Minibatch Adam on the softmax cross-entropy; X (N, 25, 25) standardised windows, y (N,) 1 = face.
+
+    Each class carries half the total weight (N / (2 N_c) per example), so the growing pile of hard
+    negatives does not teach the net that faces are rare: its score stays the log-odds of balanced classes.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    counts = torch.bincount(torch.from_numpy(y), minlength=2).float()
+    weight = (len(y) / (2 * counts)).to(device)
+    Xt = torch.from_numpy(X)[:, None].to(device)                             # (N, 1, 25, 25)
+    yt = torch.from_numpy(y).to(device)
+    g = torch.Generator().manual_seed(seed)
+    net.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(Xt), generator=g).to(device)
+        for i in range(0, len(Xt), batch_size):
+            idx = order[i:i + batch_size]
+            loss = F.cross_entropy(net(Xt[idx]), yt[idx], weight=weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return net
+
+
+def run(ctx: Context) -> Outcome:
+    import torch
+
+    from ml52.errors import UserError
+
+    opt = ctx.options or Options()
+    if min(opt.rounds, opt.jitter) < 0 or min(opt.nets, opt.hard, opt.first_epochs, opt.round_epochs, opt.threads) < 1 \
+            or opt.pool < opt.hard:
+        raise UserError("--rounds and --jitter must be >= 0; --nets, --hard, --first-epochs, --round-epochs, --threads "
+                        ">= 1; --pool >= --hard")
+    import os
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(min(opt.threads, os.cpu_count() or 1))
+    try:
+        return _run(ctx, opt)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(ctx: Context, opt: Options) -> Outcome:
+    import time
+
+    import cv2
+    import numpy as np
+    import torch
+
+    from ml52.datasets import lfw_subset, photo
+    from ml52.evaluation.splits import train_test_split
+    from ml52.neural import detect as D
+    from ml52.neural.lenet import LeNet5, LeNetConfig
+
+    rng = np.random.default_rng(ctx.seed)
+    torch.manual_seed(ctx.seed)
+    device = torch.device(ctx.device)
+    cfg = D.DetectorConfig()
+
+    # ---- the classifier's data: 25x25 faces and non-faces, and windows of face-free photos ----------
+    ctx.progress(0.02, "faces, non-faces and face-free photos")
+    X, y = lfw_subset()                                                      # (200, 25, 25), (200,)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, seed=ctx.seed, stratify=y)
+    faces, others = X_tr[y_tr == 1], X_tr[y_tr == 0]
+    positives = D.standardise(np.concatenate([faces, faces[:, :, ::-1], D.jitter(faces, opt.jitter, rng)]))
+    negatives = D.standardise(np.concatenate([others, others[:, :, ::-1]]))
+    mining = D.window_views([load_photo(n) for n in MINING_PHOTOS], cfg)     # ~230k windows, as views
+    calibration = [load_photo(n) for n in CALIBRATION_PHOTOS]
+
+    # ---- train, then bootstrap: add the face-free windows it likes most, train again ------------------
+    t0 = time.perf_counter()
+    nets = [LeNet5(LeNetConfig()).to(device) for _ in range(opt.nets)]     # initialised from ctx.seed
+    score = scorer(nets, device)
+    hard = np.zeros((0, cfg.window, cfg.window), np.float32)
+    fire = []
+    for r in range(opt.rounds + 1):
+        Xr = np.concatenate([positives, negatives, hard])
+        yr = np.r_[np.ones(len(positives)), np.zeros(len(negatives) + len(hard))].astype(np.int64)
+        for net in nets:
+            train(net, Xr, yr, epochs=opt.first_epochs if r == 0 else opt.round_epochs, seed=ctx.seed + r,
+                  device=device)
+        if r == 0:   # the plain face/non-face classifier, before any bootstrapping
+            first_accuracy = float(np.mean((score(D.standardise(X_te)) > 0) == y_te))
+        # a fresh random sample of the face-free windows each round, so every round sees new ones
+        pool = D.sample_windows(mining, opt.pool, rng)                        # (pool, 25, 25)
+        s = score(pool)
+        fire.append(float(np.mean(s > 0)))
+        ctx.progress(0.1 + 0.6 * (r + 1) / (opt.rounds + 1),
+                     f"round {r}: {len(hard)} hard negatives, {fire[-1]:.2%} of face-free windows fire")
+        if r < opt.rounds:
+            # hard negatives: the face-free windows the net finds most face-like
+            pick = np.argsort(-s, kind="stable")[:opt.hard]
+            hard = np.concatenate([hard, pool[pick]])
+    train_seconds = time.perf_counter() - t0
+    accuracy = float(np.mean((score(D.standardise(X_te)) > 0) == y_te))
+
+    # ---- the threshold: windows whose balanced log-odds favour a face (score > 0) are merged, and a
+    # cluster is a face when its support beats every cluster found in the face-free calibration photos
+    ctx.progress(0.75, "calibrating on face-free photos")
+    min_support = max([D.detect(score, p, cfg, 0.0, 0.0)[1][:1].sum() for p in calibration])
+
+    # ---- detect on the astronaut, and let OpenCV's Haar cascade do the same --------------------------
+    ctx.progress(0.8, "scanning the astronaut")
+    astronaut = photo("astronaut")
+    boxes, scores = D.detect(score, astronaut, cfg, 0.0, min_support)
+    t0 = time.perf_counter()
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    ref = cascade.detectMultiScale(cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY), scaleFactor=1.1, minNeighbors=5)
+    ref_seconds = time.perf_counter() - t0
+    ref = np.asarray(ref, float).reshape(-1, 4)
+    # our best box against OpenCV's; boxes that overlap none of OpenCV's faces are false
+    iou = float(D.iou(boxes[0], ref).max()) if len(boxes) and len(ref) else 0.0
+    matched = np.array([len(ref) > 0 and D.iou(b, ref).max() >= 0.5 for b in boxes], bool)
+    false_boxes = int(np.sum(~matched))
+
+    # ---- the same trained weights on ml52's own engine ---------------------------------------------------
+    ctx.progress(0.9, "the own-engine twin")
+    same, ratio = _own_engine_check(nets[0], X_te)
+
+    figure = _figure(ctx, astronaut, boxes, scores, ref, iou, nets[0])
+    notes = [
+        f"held-out lfw_subset accuracy {accuracy:.3f} ({len(y_te)} windows, half faces); "
+        f"{first_accuracy:.3f} before hard-negative mining",
+        f"hard-negative mining: face-free windows firing after each round: "
+        + ", ".join(f"{f:.2%}" for f in fire) + f" ({len(hard)} hard negatives from {len(MINING_PHOTOS)} photos)",
+        f"support needed for a face {min_support:.1f}: the best cluster on {len(CALIBRATION_PHOTOS)} other "
+        f"face-free photos; astronaut: {len(boxes)} boxes above it, supports "
+        + ", ".join(f"{v:.1f}" for v in scores[:4]) + f"; IoU of the best with OpenCV's face {iou:.2f}",
+        f"training {train_seconds:.2f} s ({ctx.device}); OpenCV Haar cascade {ref_seconds:.2f} s",
+        f"own-engine LeNet-5 (float64) vs PyTorch on the test windows: max |difference in logits| {same:.1e}; "
+        f"own engine forward+backward is {ratio:.0f}x slower than PyTorch (float32, batch of 64)",
+    ]
+    return Outcome(
+        metrics={"accuracy": accuracy, "iou": iou, "false_boxes": false_boxes},
+        reference=Reference("OpenCV Haar cascade (haarcascade_frontalface_default, minNeighbors=5)",
+                            {"faces": len(ref)}),
+        figures=[figure], notes=notes)
+
+
+def _own_engine_check(net, X_te):
+    """Max |logit difference| of the own-engine twin (float64) on the test windows, and the time ratio
+    own/PyTorch of one forward+backward pass on a batch of 64 (float32, best of 3)."""
+    import time
+
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from ml52.neural import detect as D
+    from ml52.neural.engine import cross_entropy
+    from ml52.neural.lenet import OwnLeNet5
+
+    cpu = net.to("cpu")
+    x = D.standardise(X_te)[:, None]                                           # (60, 1, 25, 25)
+    with torch.inference_mode():
+        theirs = cpu.double()(torch.from_numpy(x.astype(np.float64))).numpy()
+    cpu.float()
+    ours = OwnLeNet5.from_torch(cpu)(x.astype(np.float64)).data
+    same = float(np.abs(ours - theirs).max())
+
+    rng = np.random.default_rng(0)
+    xb = rng.normal(size=(64, 1, 25, 25)).astype(np.float32)
+    yb = rng.integers(0, 2, 64)
+    own = OwnLeNet5.from_torch(cpu, dtype=np.float32)
+
+    def step_torch():
+        cpu.zero_grad()
+        F.cross_entropy(cpu(torch.from_numpy(xb)), torch.from_numpy(yb)).backward()
+
+    def step_own():
+        for p in own.parameters():
+            p.grad = None
+        cross_entropy(own(xb), yb).backward()
+
+    def best(step):
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    cpu.train()
+    return same, best(step_own) / best(step_torch)
+
+
+def _figure(ctx, image, boxes, scores, ref, iou, net):
+    """faces.png: the astronaut with our boxes (red) and OpenCV's (cyan dashed), and LeNet's C1 filters."""
+    from matplotlib.patches import Rectangle
+
+    from ml52.io import pyplot, save_figure
+
+    plt = pyplot()
+    fig = plt.figure(figsize=(10, 6))
+    grid = fig.add_gridspec(3, 5, width_ratios=(1, 1, 1, 0.5, 0.5))
+    ax = fig.add_subplot(grid[:, :3])
+    ax.imshow(image)
+    for (x, y, w, h) in ref:
+        ax.add_patch(Rectangle((x, y), w, h, fill=False, ec="cyan", lw=2, ls="--"))
+    for k, ((x, y, w, h), s) in enumerate(zip(boxes, scores)):
+        ax.add_patch(Rectangle((x, y), w, h, fill=False, ec="red", lw=2 if k == 0 else 1))
+        ax.text(x, y - 3, f"support {s:.0f}", color="red", fontsize=8)
+    ax.set_title(f"LeNet-5 detector (red) vs OpenCV Haar cascade (cyan): IoU {iou:.2f}")
+    ax.axis("off")
+    W = net.c1.weight.detach().cpu().numpy()[:, 0]                            # (6, 5, 5)
+    for k in range(min(6, len(W))):
+        a = fig.add_subplot(grid[k // 2, 3 + k % 2])
+        a.imshow(W[k], cmap="gray")
+        a.set_title(f"C1 filter {k + 1}", fontsize=8)
+        a.axis("off")
+    fig.tight_layout()
+    return save_figure(fig, ctx.figure("faces.png"))
+
+
+LESSON = Lesson(
+    slug="face-detection",
+    concept="convolutional networks (LeNet-5)",
+    algorithm="LeNet-5 (own engine and PyTorch) + sliding windows, image pyramid, NMS, hard-negative mining",
+    idea=("A convolutional network learns small filters that it slides over the image, so it finds an eye "
+          "or a mouth wherever it is. Asking such a face/non-face classifier about every window of a photo, "
+          "at every size, turns it into a detector, once it has been retrained on the windows of face-free "
+          "photos that it wrongly took for faces."),
+    problem="find the face in a photo of an astronaut",
+    data="scikit-image lfw_subset (100 faces, 100 non-faces, 25x25) and bundled face-free photos; "
+         "target skimage astronaut()",
+    metric="held-out face/non-face accuracy; IoU of our best box with OpenCV's; false boxes",
+    bars=(Bar("accuracy", ">=", 0.95), Bar("iou", ">=", 0.5), Bar("false_boxes", "<=", 1)),
+    budget=4.0,
+    run=run,
+    sources=("lessons/face_detection.py", "neural/lenet.py", "neural/detect.py"),
+    options=Options,
+)
