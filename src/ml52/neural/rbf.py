@@ -160,7 +160,7 @@ def top_singular_coordinates(X, m: int, rng: np.random.Generator, oversample: in
 
 
 class RBFNetwork(ClassifierMixin, BaseEstimator):
-    """Gaussian RBF network classifier: k-means centres, spread-based widths, ridge readout.
+    """Gaussian RBF network classifier: k-means centres, spread-based widths, a linear readout.
 
     n_centers: number of Gaussian units k (capped at the number of training points).
     placement: "per_class" (k-means inside each class) or "kmeans" (one k-means over all points).
@@ -169,8 +169,8 @@ class RBFNetwork(ClassifierMixin, BaseEstimator):
     alpha: penalty (α/2)‖W‖² on the readout weights, beside the mean loss per training point.
     readout_iter: most L-BFGS iterations of the softmax readout.
     kmeans_iter: most Lloyd iterations of each k-means.
-    kmeans_dims: k-means runs in this many dimensions when there are more features, ...
-    kmeans_space: ... those of the top singular vectors ("svd") or of a random projection ("random").
+    kmeans_dims: when there are more features than this, k-means runs in this many dimensions: ...
+    kmeans_space: ... the top singular directions ("svd") or a random projection ("random").
     random_state: seed for k-means and the projection.
 
     Fitted: classes_, centers_ (k, d), sigma2_ (k,), coef_ (k, n_classes), intercept_ (n_classes,),
