@@ -13,9 +13,11 @@ from ml52.lesson import Bar, Context, Lesson, Outcome, Reference
 
 LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
              "pt": "Portuguese", "nl": "Dutch"}
-# FreeDict dictionaries with English on one side (Debian dict-freedict-*): (pair, the language is the headword)
-FREEDICT = {"de": ("deu-eng", True), "es": ("eng-spa", False), "fr": ("eng-fra", False),
-            "it": ("ita-eng", True), "pt": ("por-eng", True), "nl": ("nld-eng", True)}
+# FreeDict dictionaries with English on one side (Debian dict-freedict-<pair>), best first:
+# (pair, whether the language is the headword; if not, the English -> language dictionary is read backwards)
+FREEDICT = {"de": [("deu-eng", True)], "es": [("spa-eng", True), ("eng-spa", False)],
+            "fr": [("fra-eng", True), ("eng-fra", False)], "it": [("ita-eng", True)],
+            "pt": [("por-eng", True)], "nl": [("nld-eng", True)]}
 
 
 @dataclass
@@ -264,7 +266,7 @@ def identify(text: str, vec, rbf) -> list[str]:
         lines.append("Word by word (FreeDict): " + " | ".join(f"{t} = {g or '?'}" for t, g in zip(tokens, gloss)))
     elif lang != "en":
         lines.append(f"(no FreeDict dictionary for {LANGUAGES[lang]} installed: "
-                     f"apt-get install dict-freedict-{FREEDICT.get(lang, ('?-eng',))[0]})")
+                     f"apt-get install dict-freedict-{FREEDICT[lang][0][0]})")
     return lines
 
 
@@ -272,12 +274,11 @@ def english_gloss(tokens: list[str], lang: str) -> list[str | None] | None:
     """Each token's first English sense from a FreeDict dictd dictionary, or None when none is installed."""
     from ml52 import datasets
 
-    if lang not in FREEDICT:
+    found = [(datasets.freedict(pair), forward) for pair, forward in FREEDICT.get(lang, [])]
+    found = [(path, forward) for path, forward in found if path is not None]
+    if not found:
         return None
-    pair, foreign_headwords = FREEDICT[lang]
-    path = datasets.freedict(pair)
-    if path is None:
-        return None
+    path, foreign_headwords = found[0]
     entries = DictdReader(path)
     if foreign_headwords:
         return [first_sense(entries.lookup(t)) for t in tokens]
