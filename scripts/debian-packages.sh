@@ -4,7 +4,7 @@
 # a missing package say so when they run.
 set -e
 case "$1" in
-  data) pkgs="dataset-fashion-mnist gaviotatb dict-freedict-deu-eng dict-freedict-eng-spa dict-freedict-eng-fra" ;;
+  data) pkgs="dataset-fashion-mnist gaviotatb dict-freedict-deu-eng dict-freedict-spa-eng dict-freedict-fra-eng dict-freedict-ita-eng dict-freedict-por-eng dict-freedict-nld-eng dict-freedict-eng-spa dict-freedict-eng-fra" ;;
   test) pkgs="chromium" ;;
   *) echo "usage: $0 data|test" >&2; exit 2 ;;
 esac
