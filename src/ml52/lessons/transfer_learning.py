@@ -34,6 +34,9 @@ class Options:
         "help": "a photo to classify with the head saved by --images"})
     head: str = field(default="", metadata={
         "help": "where --images saves the head and --predict reads it (default OUT/transfer-learning/head.pt)"})
+    threads: int = field(default=1, metadata={
+        "help": "CPU threads for PyTorch; one by default, so that `ml52 learn` trains the very network a race "
+                "worker trains (float sums in another order train another network)"})
 
 
 @dataclass(frozen=True)
@@ -326,11 +329,20 @@ def run(ctx: Context) -> Outcome:
     folder = transfer.read_folder(opts.images, size) if opts.images else None
     saved = read_for_predict(ctx, opts.predict) if opts.predict and not opts.images else None
 
-    t0 = time.perf_counter()
-    p1 = part1(ctx)
-    t1 = time.perf_counter()
-    p2 = part2(ctx, size)
-    t2 = time.perf_counter()
+    if not isinstance(opts.threads, int) or opts.threads < 1:
+        raise UserError(f"--threads {opts.threads} must be 1 or more")
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(opts.threads)
+    try:
+        t0 = time.perf_counter()
+        p1 = part1(ctx)
+        t1 = time.perf_counter()
+        p2 = part2(ctx, size)
+        t2 = time.perf_counter()
+    finally:
+        torch.set_num_threads(threads)
     i10 = p1["labels"].index(10)
     metrics = {
         "pretrained_accuracy": p1["pretrained"][i10],
