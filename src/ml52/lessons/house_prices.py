@@ -121,11 +121,12 @@ def figure(ctx: Context, y_te, pred, coef, names, metrics):
     a.scatter(np.exp(y_te) / 1000, np.exp(pred) / 1000, s=6, alpha=0.5)
     lim = [np.exp(y_te.min()) / 1000, np.exp(y_te.max()) / 1000]
     a.plot(lim, lim, "k--", lw=1)
-    a.set(xscale="log", yscale="log", xlabel="actual price ($1000)", ylabel="predicted price ($1000)",
+    a.set(xlabel="actual price ($1000)", ylabel="predicted price ($1000)",
           title=f"Test houses: RMSE(log) {metrics['rmse_log']:.3f}, R² {metrics['r2']:.3f}")
     top = np.argsort(-np.abs(coef))[:15][::-1]
     b.barh([names[i][:28] for i in top], coef[top], color=["C2" if c > 0 else "C3" for c in coef[top]])
     b.set(title="Largest coefficients (standardised columns)", xlabel="change in log price per SD")
+    fig.tight_layout()
     return save_figure(fig, ctx.figure("predictions.png"))
 
 
