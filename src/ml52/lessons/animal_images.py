@@ -66,21 +66,15 @@ def predict(net, X, batch: int = 1000):
 
 
 def run(ctx: Context) -> Outcome:
-    import os
-
-    import torch
-
     from ml52.errors import UserError
 
     opt = ctx.options or Options()
     if opt.epochs < 1 or opt.batch_size < 2 or opt.lr <= 0 or opt.threads < 1:
         raise UserError("--epochs and --threads must be >= 1, --batch-size >= 2, --lr > 0")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(min(opt.threads, os.cpu_count() or 1))
-    try:
+    from ml52.neural.threads import torch_threads
+
+    with torch_threads(opt.threads):
         return _run(ctx, opt)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(ctx: Context, opt: Options) -> Outcome:

@@ -104,8 +104,6 @@ def train(net, X, y, *, epochs: int, seed: int, device, batch_size: int = 64, lr
 
 
 def run(ctx: Context) -> Outcome:
-    import torch
-
     from ml52.errors import UserError
 
     opt = ctx.options or Options()
@@ -113,14 +111,10 @@ def run(ctx: Context) -> Outcome:
             or opt.pool < opt.hard:
         raise UserError("--rounds and --jitter must be >= 0; --nets, --hard, --first-epochs, --round-epochs, --threads "
                         ">= 1; --pool >= --hard")
-    import os
+    from ml52.neural.threads import torch_threads
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(min(opt.threads, os.cpu_count() or 1))
-    try:
+    with torch_threads(opt.threads):
         return _run(ctx, opt)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(ctx: Context, opt: Options) -> Outcome:

@@ -331,18 +331,14 @@ def run(ctx: Context) -> Outcome:
 
     if not isinstance(opts.threads, int) or opts.threads < 1:
         raise UserError(f"--threads {opts.threads} must be 1 or more")
-    import torch
+    from ml52.neural.threads import torch_threads
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(opts.threads)
-    try:
+    with torch_threads(opts.threads):
         t0 = time.perf_counter()
         p1 = part1(ctx)
         t1 = time.perf_counter()
         p2 = part2(ctx, size)
         t2 = time.perf_counter()
-    finally:
-        torch.set_num_threads(threads)
     i10 = p1["labels"].index(10)
     metrics = {
         "pretrained_accuracy": p1["pretrained"][i10],
