@@ -13,6 +13,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ml52.features import input_names
+
 
 class OneHotEncoder(TransformerMixin, BaseEstimator):
     """One 0/1 column per (input column, category), scikit-learn estimator API; dense output.
@@ -84,10 +86,7 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Names like 'colour_red', as scikit-learn writes them."""
         check_is_fitted(self)
-        if input_features is None:
-            input_features = getattr(self, "feature_names_in_", None)
-        if input_features is None:
-            input_features = [f"x{i}" for i in range(self.n_features_in_)]
+        input_features = input_names(self, input_features)
         return np.asarray([f"{name}_{c}" for name, cats in zip(input_features, self.categories_) for c in cats],
                           dtype=object)
 

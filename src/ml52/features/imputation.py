@@ -13,6 +13,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ml52.features import input_names
+
 STRATEGIES = ("mean", "median", "most_frequent", "constant")
 
 
@@ -100,10 +102,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self)
-        if input_features is None:
-            input_features = getattr(self, "feature_names_in_", None)
-        if input_features is None:
-            input_features = [f"x{i}" for i in range(self.n_features_in_)]
+        input_features = input_names(self, input_features)
         return np.asarray(input_features, dtype=object)[~self.empty_columns_]
 
     def __sklearn_tags__(self):

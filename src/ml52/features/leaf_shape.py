@@ -20,6 +20,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ml52.features import input_names
+
 BASIC = ("diameter", "area", "perimeter", "physiological_length", "physiological_width")
 
 
@@ -93,9 +95,6 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self)
-        if input_features is None:
-            input_features = getattr(self, "feature_names_in_", None)
-        if input_features is None:
-            input_features = [f"x{i}" for i in range(self.n_features_in_)]
+        input_features = input_names(self, input_features)
         fmt = "log({}/{})" if self.log else "{}/{}"
         return np.asarray([fmt.format(input_features[i], input_features[j]) for i, j in self.pairs_], dtype=object)

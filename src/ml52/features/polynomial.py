@@ -14,6 +14,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ml52.features import input_names
+
 
 class PolynomialFeatures(TransformerMixin, BaseEstimator):
     """All products of the input columns up to `degree`, scikit-learn estimator API.
@@ -64,12 +66,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Names like 'x0', 'x0^2', 'x0 x1' (or with the given input names), as scikit-learn writes them."""
         check_is_fitted(self)
-        if input_features is None:
-            input_features = getattr(self, "feature_names_in_", None)
-        if input_features is None:
-            input_features = [f"x{i}" for i in range(self.n_features_in_)]
-        elif len(input_features) != self.n_features_in_:
-            raise ValueError(f"input_features has {len(input_features)} names, expected {self.n_features_in_}")
+        input_features = input_names(self, input_features)
         names = []
         for row in self.powers_:
             parts = [input_features[i] if p == 1 else f"{input_features[i]}^{p}" for i, p in enumerate(row) if p]
