@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import expit, log_softmax, softmax
+from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
@@ -45,10 +45,15 @@ def multinomial_loss(theta: np.ndarray, X: np.ndarray, T: np.ndarray, s: np.ndar
     W = theta[:K * d].reshape(K, d)
     b = theta[K * d:] if intercept else np.zeros(K)
     Z = X @ W.T + b                                       # (n, K) scores
-    # -log p(k|x) = log Σ_j e^{z_j} - z_k
-    loss = -np.sum(s[:, None] * T * log_softmax(Z, axis=1)) + np.sum(W * W) / (2 * C)
+    # log Σ_j e^{z_j}, computed as m + log Σ_j e^{z_j - m} with m = max_j z_j so no exponential overflows
+    m = Z.max(axis=1, keepdims=True)                      # (n, 1)
+    E = np.exp(Z - m)                                     # (n, K), each in (0, 1]
+    total = E.sum(axis=1, keepdims=True)                  # (n, 1)
+    lse = m[:, 0] + np.log(total[:, 0])                   # (n,)
+    # -log p(k|x) = log Σ_j e^{z_j} - z_k, weighted by the one-hot row T
+    loss = s @ (T.sum(axis=1) * lse - np.einsum("nk,nk->n", T, Z)) + np.sum(W * W) / (2 * C)
     # ∂/∂Z = softmax(Z) - T
-    R = s[:, None] * (softmax(Z, axis=1) - T)             # (n, K)
+    R = s[:, None] * (E / total - T)                      # (n, K)
     grad = np.r_[(R.T @ X + W / C).ravel(), R.sum(axis=0) if intercept else []]
     return loss, grad
 
