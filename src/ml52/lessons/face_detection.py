@@ -4,6 +4,19 @@ an image pyramid, non-maximum suppression and hard-negative mining; OpenCV's Haa
 Read this file top to bottom: the classifier's data, training with bootstrapped hard negatives, the
 threshold calibrated on held-out face-free photos, the scan of the astronaut, the comparison, the figure.
 The pieces live in ml52/neural/lenet.py (the network, twice) and ml52/neural/detect.py (the detector).
+
+What made the detector hold at every seed (measured at seeds 52 and 0..9), and why:
+- 70 training faces are few, so every epoch draws new jittered copies of them (rotated, scaled and
+  shifted a little beyond what the scan's stride and scale step can miss a face by): the face class is
+  not worn away while the hard negatives pile up, and the astronaut's face fires in more windows.
+- The first negatives include 1,000 random scenery windows besides lfw_subset's 70 non-faces, so mining
+  starts from ~4% of windows firing instead of ~25% and spends its rounds on the truly hard ones.
+- The mining photos hold no animal faces: a cat's two eyes above a nose *are* a 25x25 face, and
+  teaching the net otherwise cost the human faces their support.
+- Two networks' mirrored scores are averaged, and each training call ends on a cosine learning-rate
+  decay, which steadies what one seed's run ends with.
+For the 52 seconds: faces from 64 pixels up (half the windows of 48), pools of 8,000 windows, batches
+of 128 for training and 512 for scoring, and tanh written with the sigmoid (lenet.py says why).
 """
 
 from __future__ import annotations
@@ -12,11 +25,14 @@ from dataclasses import dataclass, field
 
 from ml52.lesson import Bar, Context, Lesson, Outcome, Reference
 
-# Photos with no human face in them, bundled with scikit-image ("coffee"), scikit-learn ("sample:china.jpg")
-# and ISLP ("book:kitty"); never the astronaut, the cameraman or any other portrait. Hard negatives are
-# mined from the first group; the second, never trained on, only sets the detector's threshold.
-MINING_PHOTOS = ("coffee", "chelsea", "rocket", "coins", "horse", "clock", "text", "brick", "sample:china.jpg",
-                 "book:flamingo", "book:hawk", "book:huey", "book:kitty")
+# Photos with no face in them, bundled with scikit-image ("coffee"), scikit-learn ("sample:china.jpg")
+# and ISLP ("book:flamingo"); never the astronaut, the cameraman or any other portrait. Hard negatives are
+# mined from the first group; the second, never trained on, only sets the detector's threshold. No
+# animal faces or heads either (chelsea and kitty the cats, huey the dog, the hawk, the heads on the coins):
+# two eyes above a nose and a mouth is what a 25x25 face looks like, and teaching the net that such a
+# window is *not* a face wore the human faces down with it (measured: the astronaut's face lost about
+# half its support at seeds 52, 0 and 3, and held-out faces were missed at -10 log-odds).
+MINING_PHOTOS = ("coffee", "rocket", "horse", "clock", "text", "brick", "sample:china.jpg", "book:flamingo")
 CALIBRATION_PHOTOS = ("sample:flower.jpg", "book:weaver", "page", "gravel")
 
 
@@ -25,13 +41,22 @@ class Options:
     nets: int = field(default=2, metadata={"help": "LeNet-5s trained side by side; their scores are averaged"})
     rounds: int = field(default=3, metadata={"help": "rounds of hard-negative mining"})
     hard: int = field(default=300, metadata={"help": "hard negatives added per round"})
-    jitter: int = field(default=8, metadata={"help": "randomly rotated/scaled/shifted copies of each face"})
-    first_epochs: int = field(default=40, metadata={"help": "epochs before the first round of mining"})
-    round_epochs: int = field(default=15, metadata={"help": "epochs after each round of mining"})
-    pool: int = field(default=19500, metadata={"help": "face-free windows sampled and scored per round"})
-    threads: int = field(default=1, metadata={"help": "CPU threads for PyTorch (batches of 64 small windows "
+    jitter: int = field(default=4, metadata={"help": "randomly rotated/scaled/shifted copies of each face, "
+                                                     "drawn afresh every epoch"})
+    first_epochs: int = field(default=20, metadata={"help": "epochs before the first round of mining"})
+    round_epochs: int = field(default=10, metadata={"help": "epochs after each round of mining"})
+    pool: int = field(default=8000, metadata={"help": "face-free windows sampled and scored per round"})
+    scenery: int = field(default=1000, metadata={"help": "random face-free windows among the first negatives"})
+    threads: int = field(default=1, metadata={"help": "CPU threads for PyTorch (batches of 128 small windows "
                                                       "gain little from a second thread)"})
 
+
+# How far a face may sit from a window and still count as one: a scan with a stride of 3 level pixels
+# and levels 1.2x apart meets every face up to 1.5 pixels off-centre and ~10% off in size, so the
+# faces are jittered a little beyond that. (Rowley et al. used 10 degrees, 10% and half a pixel; with
+# those ranges held-out accuracy sat at the 0.95 bar at seeds 0 and 3, and the astronaut's face, met
+# off-centre, gathered half the support.)
+JITTER = dict(max_angle=12.0, max_scale=0.15, max_shift=2.0)
 
 
 def load_photo(name: str):
@@ -54,13 +79,14 @@ def load_photo(name: str):
     return photo(name)
 
 
-def scorer(nets, device, batch: int = 2048):
+def scorer(nets, device, batch: int = 512):
     """patches (M, 25, 25) -> face scores (M,): the log-odds face vs. not, averaged over the networks and
     over each window and its mirror image.
 
     A face is nearly symmetric and most false alarms are not, so asking about the mirrored window too is
     a cheap second opinion; averaging independently trained networks is Rowley et al.'s (1998, section
-    3.2) arbitration: their idiosyncratic false alarms disagree, their faces agree.
+    3.2) arbitration: their idiosyncratic false alarms disagree, their faces agree. Batches of 512
+    windows keep each layer's activations in the CPU's cache (2048 measured 1.5x slower per window).
     """
     import numpy as np
     import torch
@@ -76,30 +102,49 @@ def scorer(nets, device, batch: int = 2048):
     return score
 
 
-def train(net, X, y, *, epochs: int, seed: int, device, batch_size: int = 64, lr: float = 3e-3):
-    """Minibatch Adam on the softmax cross-entropy; X (N, 25, 25) standardised windows, y (N,) 1 = face.
+def train(net, faces, negatives, *, epochs: int, copies: int, rng, seed: int, device, batch_size: int = 128,
+          lr: float = 5e-3):
+    """Minibatch Adam on the softmax cross-entropy, faces (F, 25, 25) raw and negatives (N, 25, 25)
+    standardised; returns the net.
 
-    Each class carries half the total weight (N / (2 N_c) per example), so the growing pile of hard
-    negatives does not teach the net that faces are rare: its score stays the log-odds of balanced classes.
+    Each epoch sees the faces, their mirror images and `copies` freshly jittered copies of each face
+    (rotated, scaled, shifted): new copies every epoch, so the net meets many more faces than it has
+    and the face class is not worn away while the pile of hard negatives grows. Each class carries half
+    the total weight (N / (2 N_c) per example), so that pile does not teach the net that faces are rare:
+    its score stays the log-odds of balanced classes. The learning rate falls from `lr` to 0 along a half
+    cosine (Loshchilov & Hutter 2017), so each call ends in a settled minimum instead of Adam's last jumps.
     """
+    import math
+
+    import numpy as np
     import torch
     import torch.nn.functional as F
 
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    counts = torch.bincount(torch.from_numpy(y), minlength=2).float()
-    weight = (len(y) / (2 * counts)).to(device)
-    Xt = torch.from_numpy(X)[:, None].to(device)                             # (N, 1, 25, 25)
+    from ml52.neural import detect as D
+
+    fixed = D.standardise(np.concatenate([faces, faces[:, :, ::-1]]))               # (2F, 25, 25)
+    n_pos = len(faces) * copies + len(fixed)
+    y = np.r_[np.ones(n_pos), np.zeros(len(negatives))].astype(np.int64)
+    weight = torch.tensor([len(y) / (2 * len(negatives)), len(y) / (2 * n_pos)], device=device)
     yt = torch.from_numpy(y).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
+    steps, t = epochs * math.ceil(len(y) / batch_size), 0
     net.train()
     for _ in range(epochs):
-        order = torch.randperm(len(Xt), generator=g).to(device)
-        for i in range(0, len(Xt), batch_size):
+        X = np.concatenate([D.standardise(D.jitter(faces, copies, rng, **JITTER)), fixed, negatives])
+        Xt = torch.from_numpy(X)[:, None].to(device)                                # (N, 1, 25, 25)
+        order = torch.randperm(len(y), generator=g).to(device)
+        for i in range(0, len(y), batch_size):
+            # lr_t = lr (1 + cos(pi t / T)) / 2
+            for group in opt.param_groups:
+                group["lr"] = lr * (1 + math.cos(math.pi * t / steps)) / 2
             idx = order[i:i + batch_size]
             loss = F.cross_entropy(net(Xt[idx]), yt[idx], weight=weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            t += 1
     return net
 
 
@@ -107,10 +152,10 @@ def run(ctx: Context) -> Outcome:
     from ml52.errors import UserError
 
     opt = ctx.options or Options()
-    if min(opt.rounds, opt.jitter) < 0 or min(opt.nets, opt.hard, opt.first_epochs, opt.round_epochs, opt.threads) < 1 \
-            or opt.pool < opt.hard:
-        raise UserError("--rounds and --jitter must be >= 0; --nets, --hard, --first-epochs, --round-epochs, --threads "
-                        ">= 1; --pool >= --hard")
+    if min(opt.rounds, opt.jitter, opt.scenery) < 0 \
+            or min(opt.nets, opt.hard, opt.first_epochs, opt.round_epochs, opt.threads) < 1 or opt.pool < opt.hard:
+        raise UserError("--rounds, --jitter and --scenery must be >= 0; --nets, --hard, --first-epochs, "
+                        "--round-epochs, --threads >= 1; --pool >= --hard")
     from ml52.neural.threads import torch_threads
 
     with torch_threads(opt.threads):
@@ -139,10 +184,13 @@ def _run(ctx: Context, opt: Options) -> Outcome:
     X, y = lfw_subset()                                                      # (200, 25, 25), (200,)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, seed=ctx.seed, stratify=y)
     faces, others = X_tr[y_tr == 1], X_tr[y_tr == 0]
-    positives = D.standardise(np.concatenate([faces, faces[:, :, ::-1], D.jitter(faces, opt.jitter, rng)]))
-    negatives = D.standardise(np.concatenate([others, others[:, :, ::-1]]))
-    mining = D.window_views([load_photo(n) for n in MINING_PHOTOS], cfg)     # ~230k windows, as views
+    mining = D.window_views([load_photo(n) for n in MINING_PHOTOS], cfg)     # ~47k windows, as views
     calibration = [load_photo(n) for n in CALIBRATION_PHOTOS]
+    # lfw_subset's 70 non-faces are a thin sample of "not a face": on their own they left a quarter of
+    # all scenery windows firing. Random scenery windows (Rowley et al.'s first negatives) cut that to
+    # ~4% before any mining, so the rounds of mining spend themselves on the truly hard windows.
+    negatives = np.concatenate([D.standardise(np.concatenate([others, others[:, :, ::-1]])),
+                                D.sample_windows(mining, opt.scenery, rng)])  # (140 + scenery, 25, 25)
 
     # ---- train, then bootstrap: add the face-free windows it likes most, train again ------------------
     t0 = time.perf_counter()
@@ -151,23 +199,21 @@ def _run(ctx: Context, opt: Options) -> Outcome:
     hard = np.zeros((0, cfg.window, cfg.window), np.float32)
     fire = []
     for r in range(opt.rounds + 1):
-        Xr = np.concatenate([positives, negatives, hard])
-        yr = np.r_[np.ones(len(positives)), np.zeros(len(negatives) + len(hard))].astype(np.int64)
         for net in nets:
-            train(net, Xr, yr, epochs=opt.first_epochs if r == 0 else opt.round_epochs, seed=ctx.seed + r,
-                  device=device)
+            train(net, faces, np.concatenate([negatives, hard]), copies=opt.jitter, rng=rng, seed=ctx.seed + r,
+                  epochs=opt.first_epochs if r == 0 else opt.round_epochs, device=device)
         if r == 0:   # the plain face/non-face classifier, before any bootstrapping
             first_accuracy = float(np.mean((score(D.standardise(X_te)) > 0) == y_te))
-        # a fresh random sample of the face-free windows each round, so every round sees new ones
-        pool = D.sample_windows(mining, opt.pool, rng)                        # (pool, 25, 25)
-        s = score(pool)
-        fire.append(float(np.mean(s > 0)))
-        ctx.progress(0.1 + 0.6 * (r + 1) / (opt.rounds + 1),
-                     f"round {r}: {len(hard)} hard negatives, {fire[-1]:.2%} of face-free windows fire")
+        ctx.progress(0.1 + 0.6 * (r + 1) / (opt.rounds + 1), f"round {r}: {len(hard)} hard negatives")
         if r < opt.rounds:
-            # hard negatives: the face-free windows the net finds most face-like
-            pick = np.argsort(-s, kind="stable")[:opt.hard]
-            hard = np.concatenate([hard, pool[pick]])
+            # a fresh random sample of the face-free windows each round, so every round sees new ones;
+            # hard negatives: those the nets find most face-like, and their mirror images, since the
+            # scorer asks about every window's mirror image too
+            pool = D.sample_windows(mining, opt.pool, rng)                    # (pool, 25, 25)
+            s = score(pool)
+            fire.append(float(np.mean(s > 0)))
+            new = pool[np.argsort(-s, kind="stable")[:opt.hard]]              # (hard, 25, 25)
+            hard = np.concatenate([hard, new, new[:, :, ::-1]])
     train_seconds = time.perf_counter() - t0
     accuracy = float(np.mean((score(D.standardise(X_te)) > 0) == y_te))
 
@@ -198,8 +244,9 @@ def _run(ctx: Context, opt: Options) -> Outcome:
     notes = [
         f"held-out lfw_subset accuracy {accuracy:.3f} ({len(y_te)} windows, half faces); "
         f"{first_accuracy:.3f} before hard-negative mining",
-        f"hard-negative mining: face-free windows firing after each round: "
-        + ", ".join(f"{f:.2%}" for f in fire) + f" ({len(hard)} hard negatives from {len(MINING_PHOTOS)} photos)",
+        f"hard-negative mining: face-free windows firing before each round: "
+        + ", ".join(f"{f:.2%}" for f in fire) + f" ({len(hard) // 2} hard negatives, and their mirror images, "
+        f"from {len(MINING_PHOTOS)} photos)",
         f"support needed for a face {min_support:.1f}: the best cluster on {len(CALIBRATION_PHOTOS)} other "
         f"face-free photos; astronaut: {len(boxes)} boxes above it, supports "
         + ", ".join(f"{v:.1f}" for v in scores[:4]) + f"; IoU of the best with OpenCV's face {iou:.2f}",
