@@ -8,7 +8,7 @@ from ml52.lesson import run_lesson
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [52, 3])   # ~15 CPU seconds a run; seeds 0..9 were measured too (3 was the
+@pytest.mark.parametrize("seed", [52, 3])   # ~17 CPU seconds a run; seeds 0..9 were measured too (3 was the
                                             # one that missed the accuracy bar before online jitter)
 def test_face_detection_bars(seed, tmp_path):
     from ml52.lessons.face_detection import LESSON
