@@ -467,7 +467,8 @@ def accuracy_figure(ctx: Context, p1: dict):
     ax.plot(p1["labels"], p1["pretrained"], "o-", label="pretrained on Fashion-MNIST, fine-tuned")
     ax.plot(p1["labels"], p1["scratch"], "s--", label="same ResNet from scratch")
     ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="guessing")
-    ax.set(xlabel="labelled images per animal", ylabel=f"accuracy on {CONFIG.test_images} held-out silhouettes",
+    averaged = ", ".join(f"{n} draws at {k}" for k, n in zip(p1["labels"], p1["draws"]) if n > 1)
+    ax.set(xlabel=f"labelled images per animal (mean of {averaged})", ylabel=f"accuracy on {CONFIG.test_images} held-out silhouettes",
            xticks=p1["labels"], ylim=(0, 1), title="animal-mnist: transfer vs from scratch")
     ax.legend(loc="lower right", fontsize=8)
     return save_figure(fig, ctx.figure("accuracy.png"))
