@@ -22,6 +22,13 @@ def test_list_shows_every_lesson():
         assert slug in r.stdout
 
 
+def test_budgets_split_the_race():
+    """Budgets are one-core seconds: the race runs two workers on one core each, so together the budgets
+    must fit in 2 x 52 s, less a few seconds per worker for starting Python and writing the report."""
+    total = sum(lessons.load(slug).budget for slug in lessons.SLUGS)
+    assert total <= 2 * 52 - 2 * 4, f"the lessons' budgets add up to {total} one-core seconds"
+
+
 def test_learn_json(tmp_path):
     r = ml52("learn", "house-prices", "--json", "--out", str(tmp_path), "--device", "cpu")
     assert r.returncode == 0, r.stderr

@@ -2,7 +2,8 @@
 
 A lesson is a problem solved by an idea. It declares, as plain data in a `Lesson`:
 the idea in plain words, the problem, the data, the metric with its quality `Bar`s, a time budget (its
-share of the 52 seconds), and the source files a learner should read next. Its `run(ctx)` function does
+share of the race: seconds on one core, since the race runs two lessons at a time on a 2-core machine),
+and the source files a learner should read next. Its `run(ctx)` function does
 the work with the seed, output folder, device and progress callback in `ctx`, and returns an `Outcome`:
 its metrics, the reference implementation's metrics, and the figures it saved.
 
@@ -54,7 +55,7 @@ class Lesson:
     data: str                 # the data set, and where it comes from offline
     metric: str               # the headline metric in words
     bars: tuple[Bar, ...]     # every bar must hold for the lesson to pass
-    budget: float             # seconds: this lesson's share of the 52-second race on 2 cores
+    budget: float             # seconds on one core: its share of the race's 2 cores x 52 s (tests/test_cli.py)
     run: Callable[["Context"], "Outcome"]
     sources: tuple[str, ...]  # files to read next, relative to the ml52 package folder
     options: type | None = None  # a dataclass of lesson-specific options (the CLI is made from it)
