@@ -36,6 +36,17 @@ def test_animal_images_bars(seed, tmp_path):
     assert (tmp_path / "animal-images" / "animals.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
+def test_animal_images_same_seed_same_numbers(tmp_path):
+    # Two runs in one process: the second starts from whatever state the first left PyTorch's global random
+    # generator in, so networks built before seeding it would start from other weights (they once did).
+    from ml52.lessons.animal_images import LESSON, Options
+
+    first, second = (run_lesson(LESSON, seed=7, out=tmp_path / str(i), options=Options(epochs=1))["metrics"]
+                     for i in range(2))
+    assert first == second
+
+
 def test_bad_options_are_user_errors(tmp_path):
     from ml52.errors import UserError
     from ml52.lessons import animal_images, face_detection
