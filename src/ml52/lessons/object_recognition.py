@@ -13,6 +13,9 @@ class Options:
         "help": "if Fashion-MNIST is not installed, download the official files (checked by SHA-256) into the cache"})
     epochs: int = field(default=2, metadata={"help": "passes over the 60,000 training images"})
     learning_rate: float = field(default=0.002, metadata={"help": "Adam's peak step size (cosine schedule to 0)"})
+    threads: int = field(default=1, metadata={
+        "help": "CPU threads for NumPy's BLAS and PyTorch; one by default, as in a race worker, so that "
+                "`ml52 learn` trains the very same networks (float sums split over two threads round differently)"})
 
 
 HIDDEN = (256, 128)   # 784-256-128-10, ReLU between layers
@@ -20,6 +23,20 @@ BATCH = 128
 
 
 def run(ctx: Context) -> Outcome:
+    import scipy.linalg  # noqa: F401  (load NumPy's BLAS first: the limit below only reaches loaded libraries)
+    from threadpoolctl import threadpool_limits
+
+    from ml52.errors import UserError
+    from ml52.neural.threads import torch_threads
+
+    opt = ctx.options or Options()
+    if opt.epochs < 1 or opt.learning_rate <= 0 or opt.threads < 1:
+        raise UserError("--epochs and --threads must be >= 1 and --learning-rate > 0")
+    with threadpool_limits(limits=opt.threads), torch_threads(opt.threads):
+        return _run(ctx, opt)
+
+
+def _run(ctx: Context, opt: Options) -> Outcome:
     import time
 
     import numpy as np
@@ -27,15 +44,11 @@ def run(ctx: Context) -> Outcome:
     import torch.nn.functional as F
 
     from ml52.datasets import fashion_mnist
-    from ml52.errors import UserError
     from ml52.evaluation.metrics import confusion_matrix
     from ml52.neural.engine import Tensor, cross_entropy
     from ml52.neural.layers import MLP, torch_twin
     from ml52.neural.optim import Adam
 
-    opt = ctx.options or Options()
-    if opt.epochs < 1 or opt.learning_rate <= 0:
-        raise UserError("--epochs must be >= 1 and --learning-rate > 0")
     rng = np.random.default_rng(ctx.seed)
     torch.manual_seed(ctx.seed)
 

@@ -1,8 +1,8 @@
 """How many CPU threads PyTorch uses for a block of work.
 
 Float sums done in another order round differently, so the thread count can change which network training
-ends with. Lessons that pin it (face-detection, animal-images, transfer-learning) make `ml52 learn` train the
-same network as a race worker, and two lessons side by side don't fight over the cores.
+ends with. Lessons that pin it (object-recognition, face-detection, animal-images, transfer-learning) make
+`ml52 learn` train the same network as a race worker, and two lessons side by side don't fight over the cores.
 """
 
 from __future__ import annotations
